@@ -1,0 +1,82 @@
+"""Runtime settings, read from the environment (the seed's variable names).
+
+One `Settings` object is built per `create_app(settings)` call and passed down explicitly;
+nothing reads the environment at import time, so tests build apps with different settings side
+by side.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    """Deployment environment; sizes pools and scaling policies."""
+
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+class RedisFailureMode(StrEnum):
+    """What the rate limiter does when Redis is down or slow."""
+
+    OPEN = "open"  # admit the request (availability first; the default)
+    CLOSED = "closed"  # refuse with 429/503 (protection first)
+
+
+class ValidationMode(StrEnum):
+    """What `ValidationMiddleware` does with a suspicious input."""
+
+    BLOCK = "block"  # 400 with the field and the reason
+    REPORT = "report"  # log + metric, the request passes
+
+
+class Settings(BaseSettings):
+    """Every knob of the runtime, with the seed's environment variable names."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    app_name: str = Field("floodgate", description="Service name used in metrics and logs.")
+    app_version: str = Field("dev", description="Version label on every metric and response.")
+    environment: Environment = Environment.DEVELOPMENT
+
+    # Monitoring
+    prometheus_metrics_enabled: bool = True
+    prometheus_url: str | None = Field(None, description="Prometheus checked by /health/detailed.")
+    prefect_api_url: str | None = Field(None, description="Prefect API checked by /health/detailed.")
+    kubernetes_api_url: str | None = Field(
+        None, description="Kubernetes API checked by /health/detailed when set."
+    )
+    health_check_timeout_seconds: float = Field(1.0, gt=0, le=30)
+
+    # Rate limiting
+    rate_limit_enabled: bool = True
+    rate_limit_requests: int = Field(100, ge=1, description="Tokens per window (bucket size).")
+    rate_limit_window_seconds: float = Field(60, gt=0, description="Window that refills a bucket.")
+    redis_url: SecretStr | None = Field(None, description="Unset: the in-memory limiter.")
+    redis_timeout_seconds: float = Field(0.05, gt=0, le=5)
+    redis_failure_mode: RedisFailureMode = RedisFailureMode.OPEN
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="CIDRs whose X-Forwarded-For is honoured."
+    )
+
+    # Validation
+    validation_mode: ValidationMode = ValidationMode.BLOCK
+    max_body_bytes: int = Field(1_048_576, ge=1)
+
+    # Connection pools
+    database_pool_size: int | None = Field(None, ge=1)
+    database_pool_overflow: int | None = Field(None, ge=0)
+
+    # Auto-scaling (Kubernetes)
+    k8s_min_replicas: int | None = Field(None, ge=1)
+    k8s_max_replicas: int | None = Field(None, ge=1)
+    k8s_target_cpu_percent: int | None = Field(None, ge=1, le=100)
+    k8s_target_memory_percent: int | None = Field(None, ge=1, le=100)
+
+    # Sessions
+    session_ttl_seconds: int = Field(24 * 3600, ge=1)

@@ -1,0 +1,1 @@
+"""Prefect Block types for what the flows talk to: targets, Prometheus, Redis, analysis policies."""

@@ -1,0 +1,1 @@
+"""Example services deployed by the local target."""
