@@ -1,0 +1,1 @@
+"""Launchers for the real services the tests talk to (redis-server, Prometheus, Prefect, ...)."""
