@@ -33,7 +33,9 @@ class AnalysisPolicy(BaseModel):
     min_requests: int = Field(
         20, ge=1, description="Fewer candidate requests in the window is inconclusive."
     )
-    failure_limit: int = Field(0, ge=0, description="Failed analyses tolerated; one more rolls back.")
+    failure_limit: int = Field(
+        0, ge=0, description="Failed analyses tolerated; one more rolls back."
+    )
     inconclusive_limit: int = Field(
         3, ge=0, description="Inconclusive analyses tolerated; one more rolls back."
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from itertools import pairwise
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -109,7 +110,7 @@ class RolloutSpec(BaseModel):
             raise ValueError("steps must not be empty")
         if any(not 0 < s <= 100 for s in steps):
             raise ValueError(f"every step must be in 1..100, got {steps}")
-        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
+        if any(b <= a for a, b in pairwise(steps)):
             raise ValueError(f"steps must increase strictly, got {steps}")
         if steps[-1] != 100:
             raise ValueError(f"the last step must be 100, got {steps[-1]}")
