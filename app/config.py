@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     # Monitoring
     prometheus_metrics_enabled: bool = True
     prometheus_url: str | None = Field(None, description="Prometheus checked by /health/detailed.")
-    prefect_api_url: str | None = Field(None, description="Prefect API checked by /health/detailed.")
+    prefect_api_url: str | None = Field(
+        None, description="Prefect API checked by /health/detailed."
+    )
     kubernetes_api_url: str | None = Field(
         None, description="Kubernetes API checked by /health/detailed when set."
     )
@@ -56,9 +58,7 @@ class Settings(BaseSettings):
     # Rate limiting
     rate_limit_enabled: bool = True
     rate_limit_requests: int = Field(100, ge=1, description="Tokens per window (bucket size).")
-    rate_limit_window_seconds: float = Field(
-        60, gt=0, description="Window that refills a bucket."
-    )
+    rate_limit_window_seconds: float = Field(60, gt=0, description="Window that refills a bucket.")
     redis_url: SecretStr | None = Field(None, description="Unset: the in-memory limiter.")
     redis_timeout_seconds: float = Field(0.05, gt=0, le=5)
     redis_failure_mode: RedisFailureMode = RedisFailureMode.OPEN

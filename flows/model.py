@@ -63,9 +63,7 @@ ALLOWED: dict[Phase, frozenset[Phase]] = {
     Phase.VERIFYING: frozenset(
         {Phase.ANALYSING, Phase.SHIFTING, Phase.PROMOTING, Phase.ROLLING_BACK}
     ),
-    Phase.ANALYSING: frozenset(
-        {Phase.SHIFTING, Phase.PAUSED, Phase.PROMOTING, Phase.ROLLING_BACK}
-    ),
+    Phase.ANALYSING: frozenset({Phase.SHIFTING, Phase.PAUSED, Phase.PROMOTING, Phase.ROLLING_BACK}),
     Phase.SHIFTING: frozenset(
         {Phase.ANALYSING, Phase.PREPARING, Phase.PAUSED, Phase.PROMOTING, Phase.ROLLING_BACK}
     ),
