@@ -1,0 +1,1 @@
+"""The local target (see blocks/local/__init__ docstring, written last)."""
