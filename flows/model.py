@@ -96,6 +96,7 @@ class Verdict(StrEnum):
     PASS = "Pass"
     INCONCLUSIVE = "Inconclusive"
     FAIL = "Fail"
+    ERROR = "Error"  # the measurement itself failed (query error); counted, never a pass
 
 
 class AnalysisRecord(BaseModel):
