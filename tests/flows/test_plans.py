@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 import pytest
 
 from flows.plans import (
@@ -14,8 +16,11 @@ from flows.plans import (
 @pytest.mark.parametrize(
     ("steps", "stable", "expected"),
     [
-        ([5, 10, 50, 100], "v1", [{"v1": 95, "v2": 5}, {"v1": 90, "v2": 10},
-                                  {"v1": 50, "v2": 50}, {"v2": 100}]),
+        (
+            [5, 10, 50, 100],
+            "v1",
+            [{"v1": 95, "v2": 5}, {"v1": 90, "v2": 10}, {"v1": 50, "v2": 50}, {"v2": 100}],
+        ),
         ([100], "v1", [{"v2": 100}]),
         ([20, 100], None, [{"v2": 100}, {"v2": 100}]),
         ([1, 99, 100], "v1", [{"v1": 99, "v2": 1}, {"v1": 1, "v2": 99}, {"v2": 100}]),
@@ -32,7 +37,7 @@ def test_canary_weights_always_sum_to_100():
 
 @pytest.mark.parametrize("bad", [0, 101, -5])
 def test_canary_weights_refuse_out_of_range(bad):
-    with pytest.raises(ValueError, match="outside 1..100"):
+    with pytest.raises(ValueError, match=r"outside 1\.\.100"):
         canary_weights([bad, 100], "v1", "v2")
 
 
@@ -62,7 +67,7 @@ def test_rolling_batches_keep_total_constant():
             batches = rolling_batches(replicas, size)
             assert all(b.new + b.old == replicas for b in batches)
             assert batches[-1] == Batch(replicas, 0)
-            assert all(b.new - a.new <= size for a, b in zip(batches, batches[1:], strict=False))
+            assert all(b.new - a.new <= size for a, b in pairwise(batches))
 
 
 @pytest.mark.parametrize(("replicas", "size"), [(0, 1), (3, 0)])
@@ -114,7 +119,7 @@ def test_replica_split(total, weight, expected):
 
 @pytest.mark.parametrize(("total", "weight"), [(0, 10), (3, -1), (3, 101)])
 def test_replica_split_refuses_nonsense(total, weight):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"at least 1|outside 0\.\.100"):
         replica_split(total, weight)
 
 

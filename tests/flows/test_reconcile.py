@@ -13,13 +13,17 @@ from flows.runner import drive, start_or_resume
 from flows.spec import HealthCheck, RolloutSpec, Strategy
 from tests.support.memory_target import HEALTHY, MemoryApp, MemoryTarget, ScriptedMetrics
 
-FAST = {"step_interval_seconds": 0, "keep_previous_seconds": 0,
-        "health": HealthCheck(retries=0, retry_delay_seconds=0)}
+FAST = {
+    "step_interval_seconds": 0,
+    "keep_previous_seconds": 0,
+    "health": HealthCheck(retries=0, retry_delay_seconds=0),
+}
 
 
 def make(strategy=Strategy.CANARY, **overrides):
-    target = MemoryTarget([MemoryApp("shop", "v1", replicas=3, env={"DB": "x"}),
-                           MemoryApp("payments", "2.4")])
+    target = MemoryTarget(
+        [MemoryApp("shop", "v1", replicas=3, env={"DB": "x"}), MemoryApp("payments", "2.4")]
+    )
     metrics = ScriptedMetrics({"v1": HEALTHY, "v2": HEALTHY})
     spec = RolloutSpec(app="shop", version="v2", strategy=strategy, **{**FAST, **overrides})
     return target, metrics, spec
@@ -28,17 +32,18 @@ def make(strategy=Strategy.CANARY, **overrides):
 def run(target, metrics, spec, **kwargs):
     deps = Deps(target=target, metrics=metrics)
     seen: list[Rollout] = []
-    final = drive(start_or_resume(spec, target), deps, sleep=lambda s: None,
-                  on_change=seen.append, **kwargs)
+    final = drive(
+        start_or_resume(spec, target), deps, sleep=lambda s: None, on_change=seen.append, **kwargs
+    )
     return final, seen
 
 
 def weights_seen(seen):
     out = []
     for r in seen:
-        if r.phase in (Phase.ANALYSING, Phase.PROMOTING, Phase.SUCCEEDED) and r.weights:
-            if not out or out[-1] != r.weights:
-                out.append(r.weights)
+        active = r.phase in (Phase.ANALYSING, Phase.PROMOTING, Phase.SUCCEEDED)
+        if active and r.weights and (not out or out[-1] != r.weights):
+            out.append(r.weights)
     return out
 
 
@@ -46,8 +51,12 @@ def test_canary_promotes_through_every_step():
     target, metrics, spec = make()
     final, seen = run(target, metrics, spec)
     assert final.phase is Phase.SUCCEEDED
-    assert weights_seen(seen)[:4] == [{"v1": 95, "v2": 5}, {"v1": 90, "v2": 10},
-                                      {"v1": 50, "v2": 50}, {"v2": 100}]
+    assert weights_seen(seen)[:4] == [
+        {"v1": 95, "v2": 5},
+        {"v1": 90, "v2": 10},
+        {"v1": 50, "v2": 50},
+        {"v2": 100},
+    ]
     assert len(final.analyses) == 4
     assert target.inventory()["shop"] == "v2"
     assert {i.version for i in target.instances("shop")} == {"v2"}
@@ -199,8 +208,16 @@ def test_second_rollout_of_the_same_app_is_refused():
     assert start_or_resume(spec, target).id == target.load_record("shop")["id"]
 
 
-STATE = ("instances_by_app", "env_by_app", "weights", "preview", "records", "history_by_app",
-         "saved_snapshots", "_apps")
+STATE = (
+    "instances_by_app",
+    "env_by_app",
+    "weights",
+    "preview",
+    "records",
+    "history_by_app",
+    "saved_snapshots",
+    "_apps",
+)
 
 
 def capture(target):
@@ -224,8 +241,7 @@ def checkpoints(strategy, healthy):
         states.append((copy.deepcopy(record), capture(target)))
 
     target.save_record = recording_save
-    drive(start_or_resume(spec, target), Deps(target=target, metrics=metrics),
-          sleep=lambda s: None)
+    drive(start_or_resume(spec, target), Deps(target=target, metrics=metrics), sleep=lambda s: None)
     points = []
     for i, (record, state) in enumerate(states):
         points.append((record, state))
@@ -237,7 +253,7 @@ def checkpoints(strategy, healthy):
 @pytest.mark.parametrize("healthy", [True, False], ids=["healthy", "unhealthy"])
 @pytest.mark.parametrize("strategy", list(Strategy))
 def test_a_crash_at_any_point_resumes_to_a_consistent_end(strategy, healthy):
-    spec, points = checkpoints(strategy, healthy)
+    _, points = checkpoints(strategy, healthy)
     assert len(points) > 6
     for record, state in points:
         target, metrics, _ = make(strategy)
@@ -246,8 +262,11 @@ def test_a_crash_at_any_point_resumes_to_a_consistent_end(strategy, healthy):
         for name, value in copy.deepcopy(state).items():
             setattr(target, name, value)
         target.records["shop"] = record
-        final = drive(Rollout.model_validate(record), Deps(target=target, metrics=metrics),
-                      sleep=lambda s: None)
+        final = drive(
+            Rollout.model_validate(record),
+            Deps(target=target, metrics=metrics),
+            sleep=lambda s: None,
+        )
         expected = Phase.SUCCEEDED if healthy else Phase.ROLLED_BACK
         if record["phase"] in ("Validating", "Pending") and not healthy:
             expected = Phase.ROLLED_BACK
