@@ -120,7 +120,9 @@ def _apply_commands(rollout: Rollout, deps: Deps) -> Rollout:
     for command in deps.target.take_commands(rollout.app):
         if rollout.terminal or rollout.phase is Phase.ROLLING_BACK:
             break
-        if command == "abort":
+        if command == "abort" and rollout.phase in (Phase.PENDING, Phase.VALIDATING):
+            rollout = move(rollout, deps, Phase.FAILED, "aborted by user before any change")
+        elif command == "abort":
             rollout = move(rollout, deps, Phase.ROLLING_BACK, "aborted by user")
         elif command == "promote-full" and Phase.PROMOTING in _allowed(rollout):
             rollout = move(rollout, deps, Phase.PROMOTING, "promoted by user (full)")

@@ -30,8 +30,8 @@ def current(target: Target, app: str) -> Rollout | None:
     return Rollout.model_validate(raw) if raw is not None else None
 
 
-def start_or_resume(spec: RolloutSpec, target: Target) -> Rollout:
-    """A new saved rollout for `spec`, or the unfinished one with the same version.
+def preflight(spec: RolloutSpec, target: Target) -> Rollout | None:
+    """Refuse `spec` if it cannot start; return the unfinished rollout it would resume.
 
     Another unfinished rollout of the app (a different version or strategy) is refused: it must
     be resumed or aborted first, so two rollouts never fight over one app's traffic.
@@ -39,9 +39,7 @@ def start_or_resume(spec: RolloutSpec, target: Target) -> Rollout:
     info = target.describe(spec.app)
     existing = current(target, spec.app)
     if existing is not None and not existing.terminal:
-        same = existing.version == spec.version and existing.spec.strategy == spec.strategy
-        if same:
-            log.info("resuming rollout %s of %s in phase %s", existing.id, spec.app, existing.phase)
+        if existing.version == spec.version and existing.spec.strategy == spec.strategy:
             return existing
         raise RolloutInProgress(
             f"{spec.app} has an unfinished {existing.spec.strategy} rollout to "
@@ -50,6 +48,16 @@ def start_or_resume(spec: RolloutSpec, target: Target) -> Rollout:
         )
     if info.stable_version == spec.version:
         raise BadInput(f"{spec.app} already runs {spec.version}; nothing to roll out")
+    return None
+
+
+def start_or_resume(spec: RolloutSpec, target: Target) -> Rollout:
+    """A new saved rollout for `spec`, or the unfinished one with the same version."""
+    existing = preflight(spec, target)
+    if existing is not None:
+        log.info("resuming rollout %s of %s in phase %s", existing.id, spec.app, existing.phase)
+        return existing
+    info = target.describe(spec.app)
     rollout = Rollout(spec=spec, from_version=info.stable_version, reason="requested")
     target.save_record(spec.app, rollout.model_dump(mode="json"))
     return rollout

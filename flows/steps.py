@@ -147,6 +147,11 @@ def roll_back(rollout: Rollout, target: Target) -> str:
     and the candidate is retired, so the app is never left split; the reason says so.
     """
     app = rollout.app
+    if rollout.kind == "restore":
+        assert rollout.snapshot_id is not None
+        snapshot = target.get_snapshot(app, rollout.snapshot_id)
+        target.restore(snapshot)
+        return f"restored snapshot {snapshot.id}"
     if rollout.snapshot_id is not None:
         try:
             snapshot = target.get_snapshot(app, rollout.snapshot_id)
