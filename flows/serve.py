@@ -13,7 +13,6 @@ For a work pool and workers instead of `serve`, `prefect.yaml` declares the same
 from __future__ import annotations
 
 import os
-
 from typing import Any
 
 from prefect import serve
