@@ -1,12 +1,11 @@
 """Analysis policy: the thresholds and counted limits a canary is judged by.
 
-The model is plain pydantic so the pure analysis code can use it without Prefect; the Block wraps
-it so SREs can keep named policies ("strict", "batch-jobs") in the Prefect UI.
+The model is plain pydantic so the pure analysis code (and a fast CLI) can use it without
+importing Prefect; `blocks.policy_block` wraps it so SREs keep named policies in the Prefect UI.
 """
 
 from __future__ import annotations
 
-from prefect.blocks.core import Block
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -42,13 +41,3 @@ class AnalysisPolicy(BaseModel):
     consecutive_error_limit: int = Field(
         2, ge=0, description="Consecutive query errors tolerated; one more rolls back."
     )
-
-
-class AnalysisPolicyBlock(Block):
-    """A named analysis policy, editable in the Prefect UI."""
-
-    _block_type_name = "Floodgate Analysis Policy"
-    _block_type_slug = "floodgate-analysis-policy"
-    _description = "Thresholds and counted limits for Floodgate's canary analysis."
-
-    policy: AnalysisPolicy = Field(default_factory=AnalysisPolicy)

@@ -26,6 +26,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
+from blocks.metrics import MetricsSource
+
 JSON = dict[str, Any]
 
 
@@ -162,9 +164,11 @@ class Target(Protocol):
 
 
 class TargetBlock(Protocol):
-    """A Prefect Block that builds a live `Target` (as `KubernetesCredentials.get_client()`)."""
+    """A Prefect Block that builds a live `Target` (as `KubernetesCredentials.get_client()`)
+    and the `MetricsSource` its apps are judged by."""
 
     def get_target(self) -> Target: ...
+    def get_metrics_source(self) -> MetricsSource: ...
 
 
 def snapshot_age(snapshot: Snapshot, now: datetime) -> timedelta:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -57,7 +58,7 @@ _ACTIVE = {
 }
 
 ALLOWED: dict[Phase, frozenset[Phase]] = {
-    Phase.PENDING: frozenset({Phase.VALIDATING, Phase.FAILED}),
+    Phase.PENDING: frozenset({Phase.VALIDATING, Phase.ROLLING_BACK, Phase.FAILED}),
     Phase.VALIDATING: frozenset({Phase.PREPARING, Phase.FAILED}),
     Phase.PREPARING: frozenset({Phase.VERIFYING, Phase.ROLLING_BACK}),
     Phase.VERIFYING: frozenset(
@@ -96,6 +97,7 @@ class Verdict(StrEnum):
     PASS = "Pass"
     INCONCLUSIVE = "Inconclusive"
     FAIL = "Fail"
+    ERROR = "Error"  # the measurement itself failed (query error); counted, never a pass
 
 
 class AnalysisRecord(BaseModel):
@@ -123,6 +125,9 @@ class Rollout(BaseModel):
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
     spec: RolloutSpec
+    kind: Literal["rollout", "restore"] = Field(
+        "rollout", description="'restore': a `floodgate rollback` to a chosen snapshot."
+    )
     from_version: str | None = None
     phase: Phase = Phase.PENDING
     step: int = 0
