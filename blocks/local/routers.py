@@ -74,7 +74,9 @@ class ReloadRouter:
         return lines
 
     def entry_location(self, route: AppRoutes) -> list[str]:
-        return [] if any(w > 0 for w in route.served_weights().values()) else [_no_route(route)]
+        if route.served_weights():
+            return []  # split_clients sets the pool variable
+        return [f'set {route.pool_variable} "";', _no_route(route)]
 
     def admin_locations(self, table: RoutingTable) -> list[str]:
         state = json.dumps(table.state_json(self.name), separators=(",", ":"), sort_keys=True)

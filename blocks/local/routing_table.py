@@ -47,20 +47,19 @@ class AppRoutes:
         return f"$fg_{nginx_name(self.app)}_pool"
 
     def served_weights(self) -> dict[str, int]:
-        """Weights restricted to versions nginx has an upstream for (they must sum to 100).
+        """Positive weights of versions nginx has an upstream for; they sum to 100 (or {}).
 
         A weighted version without instances cannot happen through `LocalTarget` (it refuses);
         if the state says so anyway, its share goes to the largest routed version instead of
         rendering a config nginx would refuse.
         """
-        routed = {v: w for v, w in self.weights.items() if v in self.upstreams}
-        positive = {v: w for v, w in routed.items() if w > 0}
-        if not positive:
+        routed = {v: w for v, w in self.weights.items() if v in self.upstreams and w > 0}
+        if not routed:
             return {}
-        missing = 100 - sum(positive.values())
+        missing = 100 - sum(routed.values())
         if missing:
-            largest = max(positive, key=lambda v: (positive[v], v == self.stable))
-            routed[largest] = positive[largest] + missing
+            largest = max(routed, key=lambda v: (routed[v], v == self.stable))
+            routed[largest] += missing
         return routed
 
     def preview_target(self) -> str | None:

@@ -208,11 +208,11 @@ class LocalTarget:
         total = sum(weights.values())
         if total != 100:
             raise TargetError(f"weights must sum to 100, got {total} ({dict(weights)})")
-        missing = [v for v in weights if not self._has_instances(app, v)]
+        missing = [v for v, w in weights.items() if w > 0 and not self._has_instances(app, v)]
         if missing:
             raise TargetError(f"{app} has no instances of {', '.join(sorted(missing))}; "
                               "ensure_instances first")
-        return dict(weights)
+        return {v: w for v, w in weights.items() if w > 0}  # 0 % = not routed at all
 
 
 def _connection_detail(error: httpx.HTTPError) -> str:
