@@ -2,7 +2,8 @@
 
 Per app: one upstream per version (least_conn over its instances, keepalive to them), one server
 on the entry port whose pool variable is chosen by the router (split_clients or Lua), and one on
-the preview port pointing at the preview version (else stable). An admin server on loopback
+the preview port pointing at the preview version (else stable). Clients get no keep-alive (see
+`render_config`): that is what makes a reload drop no request. An admin server on loopback
 reports the loaded state as JSON. Responses pass through untouched, so the app's `X-Version`
 header reaches the client.
 """
@@ -60,7 +61,10 @@ def _upstreams(route: AppRoutes) -> list[str]:
     for version, ports in sorted(route.upstreams.items()):
         servers = [f"server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in ports]
         lines += directive_block(f"upstream {upstream_name(route.app, version)}",
-                        ["least_conn;", *servers, "keepalive 16;"])
+                        ["least_conn;", *servers, "keepalive 16;",
+                         # below the app servers' own idle timeout (uvicorn: 5 s), so nginx
+                         # never reuses a connection the app is closing (a POST would 502)
+                         "keepalive_timeout 4s;"])
     return lines
 
 
@@ -97,7 +101,10 @@ def render_config(table: RoutingTable, router: ConfigRouter, paths: NginxPaths,
     http: list[str] = [
         "access_log off;",
         "server_tokens off;",
-        "keepalive_timeout 65s;",
+        # No client keep-alive: a reload retires workers, which close their idle keep-alive
+        # connections — a client reusing one at that instant loses its request. With a new
+        # connection per request (cheap on loopback) reloads drop nothing (tests/…/test_nginx).
+        "keepalive_timeout 0;",
         "client_body_temp_path tmp/body;",
         "proxy_temp_path tmp/proxy;",
         "fastcgi_temp_path tmp/fastcgi;",

@@ -60,9 +60,19 @@ class LocalTarget:
     def register_app(self, app: LocalApp) -> None:
         """Add or update an app definition (nginx picks up its ports at the next reload)."""
         with self.state_lock.hold():
+            path = self.layout.app_file(app.name)
+            previous = path.read_text() if path.exists() else None
             self.registry.register(app)
-            if self.nginx.running() is not None:
+            if self.nginx.running() is None:
+                return
+            try:
                 self.routing.apply()
+            except TargetError:  # e.g. its port is taken: the app stays as it was
+                if previous is None:
+                    self.registry.unregister(app.name)
+                else:
+                    path.write_text(previous)
+                raise
 
     def apps(self) -> list[str]:
         return self.registry.names()

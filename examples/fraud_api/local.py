@@ -33,6 +33,11 @@ SAMPLE_TRANSACTIONS: list[dict[str, Any]] = [
 ]
 
 
+# All local traffic reaches an instance from nginx on 127.0.0.1, mostly sent by the one load
+# generator: a per-client rate limit (100 per minute by default) would throttle the whole stack.
+BASE_ENV = {"LOG_LEVEL": "WARNING", "RATE_LIMIT_ENABLED": "false"}
+
+
 def fraud_api_command() -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "examples.fraud_api.main:create_service", "--factory",
@@ -50,7 +55,7 @@ def fraud_api_app(entry_port: int = 8080, preview_port: int = 8081, replicas: in
         entry_port=entry_port,
         preview_port=preview_port,
         health_path="/health",
-        env={"LOG_LEVEL": "WARNING", **(env or {})},
+        env={**BASE_ENV, **(env or {})},
         cwd=str(PROJECT_ROOT),
         initial_version="v1",
         load=LoadProfile(
