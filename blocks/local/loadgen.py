@@ -58,6 +58,7 @@ class StreamStats:
         self.by_status: Counter[str] = Counter()
         self.recent: deque[float] = deque()
         self.last_error: str | None = None
+        self.first = time.monotonic()
 
     def record(self, status: int | None, version: str | None, error: str | None) -> None:
         now = time.monotonic()
@@ -71,13 +72,14 @@ class StreamStats:
             self.by_version[version] += 1
 
     def as_dict(self) -> dict[str, Any]:
-        horizon = time.monotonic() - 10
-        while self.recent and self.recent[0] < horizon:
+        now = time.monotonic()
+        while self.recent and self.recent[0] < now - 10:
             self.recent.popleft()
+        window = min(10.0, max(now - self.first, 1.0))
         return {
             "sent": self.sent, "completed": self.completed, "failed": self.failed,
             "skipped": self.skipped, "by_version": dict(self.by_version),
-            "by_status": dict(self.by_status), "rate_10s": len(self.recent) / 10,
+            "by_status": dict(self.by_status), "rate_10s": round(len(self.recent) / window, 2),
             "last_error": self.last_error,
         }
 
