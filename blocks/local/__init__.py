@@ -85,7 +85,16 @@ _EXPORTS = {
     "LocalTarget": "blocks.local.target",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ComponentStatus",
+    "LoadProfile",
+    "LocalApp",
+    "LocalSettings",
+    "LocalStack",
+    "LocalTarget",
+    "LocalTargetBlock",
+    "TrafficRequest",
+]
 
 
 def __getattr__(name: str) -> Any:

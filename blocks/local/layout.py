@@ -4,7 +4,7 @@
 <state>/settings.json                      LocalSettings the stack was started with
 <state>/locks/state.lock                   serialises instance/routing/nginx changes (flock)
 <state>/apps/<app>/app.json                LocalApp definition (registered apps)
-<state>/apps/<app>/routing.json            weights/preview/stable last asked for (nginx is the truth)
+<state>/apps/<app>/routing.json            weights/preview/stable asked for (nginx is the truth)
 <state>/apps/<app>/versions/<v>.json       env and count last ensured for a version
 <state>/apps/<app>/instances/<v>/<port>.json  one record per instance process (written BEFORE spawn)
 <state>/apps/<app>/rollout.json            current rollout record (opaque JSON owned by flows)

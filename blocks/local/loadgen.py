@@ -14,6 +14,7 @@ answer), by X-Version, by status, and the rate over the last 10 s.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -102,10 +103,8 @@ class LoadGenerator:
                                                          max_keepalive_connections=20)) as client:
             streams = self._start_streams(client, config)
             while not stop.is_set():
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
                 self._write_stats(config)
                 current = self._mtime()
                 if current != mtime:

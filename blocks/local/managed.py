@@ -56,6 +56,15 @@ def port_ready(port: int, timeout: float = 0.2) -> bool:
         return False
 
 
+def _ready(port: int | None, ready_url: str | None, ready: Callable[[], bool] | None) -> bool:
+    """Every given readiness condition holds (none given: started is ready)."""
+    if ready_url is not None and not url_ready(ready_url):
+        return False
+    if port is not None and not port_ready(port):
+        return False
+    return ready is None or ready()
+
+
 class ProcessBook:
     """Start, find and stop the stack's named components."""
 
@@ -124,12 +133,7 @@ class ProcessBook:
                 self._layout.proc_record(record.name).unlink(missing_ok=True)
                 raise TargetError(f"{record.name} exited during start-up: "
                                   f"{tail(Path(record.log), 1500) or 'no output'}")
-            checks = [c for c in (
-                (lambda: url_ready(ready_url)) if ready_url else None,
-                (lambda: port_ready(port)) if port is not None else None,
-                ready,
-            ) if c is not None]
-            if all(check() for check in checks):
+            if _ready(port, ready_url, ready):
                 return
             if time.monotonic() > deadline:
                 terminate(handle, timeout=5)

@@ -120,7 +120,7 @@ def render_config(table: RoutingTable, router: ConfigRouter, paths: NginxPaths,
         http += _preview_server(route)
     http += _admin_server(table, router)
     main = [
-        f"# floodgate generation {table.generation} (router: {router.name}); generated, do not edit",
+        f"# floodgate generation {table.generation}, router {router.name}; generated, do not edit",
         *router.main_directives(),
         "daemon off;",
         "master_process on;",

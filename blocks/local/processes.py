@@ -15,6 +15,7 @@ title, which contains the state directory's nginx prefix.)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -112,10 +113,8 @@ def _session_members(session: int) -> list[int]:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def terminate(handle: ProcessHandle, timeout: float = 10.0,

@@ -23,7 +23,12 @@ from typing import Protocol
 
 from blocks.errors import ConfigurationError
 from blocks.local.nginx import NginxServer
-from blocks.local.nginx_config import STATE_LOCATION, WEIGHTS_LOCATION, directive_block, nginx_string
+from blocks.local.nginx_config import (
+    STATE_LOCATION,
+    WEIGHTS_LOCATION,
+    directive_block,
+    nginx_string,
+)
 from blocks.local.routing_table import AppRoutes, RoutingTable, upstream_name
 
 LUA_DIR = Path(__file__).parent / "lua"

@@ -9,6 +9,7 @@ asked: the JSON is part of the loaded config (or of nginx's shared memory with t
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,8 +38,8 @@ class AppRoutes:
     app: str
     entry_port: int
     preview_port: int
-    upstreams: dict[str, tuple[int, ...]]  # version -> instance ports (non-stopping)
-    weights: dict[str, int]  # as asked; `served_weights` drops versions without instances
+    upstreams: Mapping[str, tuple[int, ...]]  # version -> instance ports (non-stopping)
+    weights: Mapping[str, int]  # as asked; `served_weights` drops versions without instances
     preview: str | None = None
     stable: str | None = None
 

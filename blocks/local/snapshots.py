@@ -46,7 +46,7 @@ class SnapshotStore:
             raise InvalidSnapshot(f"snapshot {snapshot_id} of {app} is unreadable: {error}") \
                 from None
 
-    def list(self, app: str) -> list[Snapshot]:
+    def newest_first(self, app: str) -> list[Snapshot]:
         """Newest first; unreadable files are skipped (restore reports them by id)."""
         directory = self._layout.snapshots_dir(app)
         found = []
@@ -60,7 +60,7 @@ class SnapshotStore:
     def prune(self, app: str, older_than: timedelta, now: datetime | None = None) -> list[str]:
         moment = now or datetime.now(UTC)
         removed = []
-        for snapshot in self.list(app):
+        for snapshot in self.newest_first(app):
             if snapshot_age(snapshot, moment) > older_than:
                 (self._layout.snapshots_dir(app) / f"{snapshot.id}.json").unlink(missing_ok=True)
                 removed.append(snapshot.id)

@@ -124,7 +124,7 @@ class LocalTarget:
         return capture(self, app)
 
     def snapshots(self, app: str) -> list[Snapshot]:
-        return self.snapshot_store.list(app)
+        return self.snapshot_store.newest_first(app)
 
     def get_snapshot(self, app: str, snapshot_id: str) -> Snapshot:
         return self.snapshot_store.get(app, snapshot_id)

@@ -65,7 +65,8 @@ def test_inventory_and_unknown_apps(h: Harness) -> None:
     t = h.target
     assert h.app in t.apps()
     info = t.describe(h.app)
-    assert info.stable_version == "v1" and info.replicas >= 1
+    assert info.stable_version == "v1"
+    assert info.replicas >= 1
     assert t.inventory()[h.app] == "v1"
     with pytest.raises(UnknownApp, match=h.app):  # the message lists the known apps
         t.describe("no-such-app")
@@ -127,9 +128,9 @@ def test_records_and_history(h: Harness) -> None:
 
 def test_lock_is_exclusive(h: Harness) -> None:
     t = h.target
-    with t.lock(h.app, "flow-run-1"):
-        with pytest.raises(AppLocked, match="flow-run-1"), t.lock(h.app, "flow-run-2"):
-            pass
+    with t.lock(h.app, "flow-run-1"), pytest.raises(AppLocked, match="flow-run-1"), \
+            t.lock(h.app, "flow-run-2"):
+        pass
     with t.lock(h.app, "flow-run-2"):
         pass
 
@@ -145,7 +146,8 @@ def test_commands_are_delivered_once(h: Harness) -> None:
 def test_snapshot_change_restore(h: Harness) -> None:
     t = h.target
     snapshot = t.snapshot(h.app)
-    assert snapshot.stable_version == "v1" and snapshot.weights == {"v1": 100}
+    assert snapshot.stable_version == "v1"
+    assert snapshot.weights == {"v1": 100}
     assert t.get_snapshot(h.app, snapshot.id) == snapshot
     assert t.snapshots(h.app)[0].id == snapshot.id
     t.ensure_instances(h.app, "v2", 1, {})

@@ -17,7 +17,8 @@ def test_block_follows_the_saved_stack_settings(tmp_path: Path) -> None:
     assert (settings.admin_port, settings.prometheus_port, settings.router) == \
         (18089, 19090, "reload")
     target = block.get_target()
-    assert isinstance(target, LocalTarget) and target.name == "local"
+    assert isinstance(target, LocalTarget)
+    assert target.name == "local"
     assert block.get_metrics_source().url == "http://127.0.0.1:19090"
 
 

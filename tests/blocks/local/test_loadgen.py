@@ -53,7 +53,7 @@ def write_config(layout: StateLayout, streams: list[LoadStream]) -> None:
     layout.loadgen_config.write_text(config.model_dump_json())
 
 
-def wait_stats(layout: StateLayout, check, timeout: float = 30):  # type: ignore[no-untyped-def]
+def wait_stats(layout: StateLayout, check, timeout: float = 30):
     deadline = time.monotonic() + timeout
     while True:
         stats = read_stats(layout.loadgen_stats).get("apps", {})
@@ -77,20 +77,21 @@ def test_rate_attribution_and_live_config(tmp_path: Path, server: str) -> None:
                            str(layout.loadgen_config)], cwd=root,
                ready=layout.loadgen_stats.exists)
     try:
-        def full_window(apps):  # type: ignore[no-untyped-def]
+        def full_window(apps):
             entry = apps["a"]["entry"]
             assert entry["completed"] >= 300
             return entry
 
         entry = wait_stats(layout, full_window)
         assert 24 <= entry["rate_10s"] <= 36, entry
-        assert entry["failed"] == 0 and entry["by_version"] == {"v1": entry["completed"]}
+        assert entry["failed"] == 0
+        assert entry["by_version"] == {"v1": entry["completed"]}
 
         failing = [TrafficRequest(path="/fail")]
         write_config(layout, [LoadStream(app="b", port="entry", url=server, rate=10,
                                          requests=failing)])
 
-        def b_seen(apps):  # type: ignore[no-untyped-def]
+        def b_seen(apps):
             assert apps["b"]["entry"]["completed"] >= 5
             return apps
 

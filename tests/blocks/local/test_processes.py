@@ -26,7 +26,7 @@ FAMILY = [sys.executable, "-c", (
 )]
 
 
-def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "condition not met in time"
@@ -71,7 +71,7 @@ def test_orphans_are_found_by_their_marker_without_any_record(tmp_path: Path) ->
         orphan.wait()
 
 
-def test_children_do_not_inherit_the_parents_marker(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_children_do_not_inherit_the_parents_marker(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("FLOODGATE_COMPONENT", "flow-server")
     env = marker_env(tmp_path, instance="a/v1/1")
     assert "FLOODGATE_COMPONENT" not in env

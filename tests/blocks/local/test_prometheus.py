@@ -45,5 +45,6 @@ def test_every_instance_is_scraped_with_its_labels(stack: RunningStack) -> None:
     assert labels == [("v1", "stable"), ("v1", "stable"), ("v2", "green")]
     # the app's own metrics carry the same labels exactly once (no exported_* duplicates)
     requests = series(stack, f'http_requests_total{{app="{APP}",version="v2"}}', want=1)
-    assert requests and all("exported_app" not in s["metric"] for s in requests)
+    assert requests
+    assert all("exported_app" not in s["metric"] for s in requests)
     assert {s["metric"]["track"] for s in requests} == {"green"}

@@ -11,7 +11,6 @@ import pytest
 from tests.support.local_stack import (
     APP,
     RunningStack,
-
     running_local_stack,
     start_version,
 )
@@ -69,10 +68,12 @@ def test_lua_admin_refuses_stale_or_unroutable_weights(stack: RunningStack) -> N
     url = f"http://127.0.0.1:{stack.settings.admin_port}/floodgate/weights"
     generation = stack.target.nginx.state()["generation"]
     stale = httpx.post(url, params={"app": APP, "generation": generation, "weights": "v2:100"})
-    assert stale.status_code == 409 and "stale generation" in stale.text
+    assert stale.status_code == 409
+    assert "stale generation" in stale.text
     unknown = httpx.post(url, params={"app": APP, "generation": generation + 100,
                                       "weights": "v9:100"})
-    assert unknown.status_code == 409 and "v9 has no upstream" in unknown.text
+    assert unknown.status_code == 409
+    assert "v9 has no upstream" in unknown.text
     garbled = httpx.post(url, params={"app": APP, "generation": generation + 100,
                                       "weights": "v1=100"})
     assert garbled.status_code == 400

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from blocks.local.routing_table import AppRoutes, RoutingTable, nginx_name, upstream_name
 
 
-def route(weights: dict[str, int], upstreams: dict[str, tuple[int, ...]], **kw: str) -> AppRoutes:
+def route(weights: dict[str, int], upstreams: Mapping[str, tuple[int, ...]],
+          **kw: str | None) -> AppRoutes:
     return AppRoutes(app="fraud-api", entry_port=1, preview_port=2, upstreams=upstreams,
-                     weights=weights, **kw)  # type: ignore[arg-type]
+                     weights=weights, **kw)
 
 
 def test_served_weights_keep_positive_routed_versions() -> None:

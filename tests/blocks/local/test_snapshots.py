@@ -28,7 +28,7 @@ def test_saved_snapshot_is_sealed_and_listed_newest_first(tmp_path: Path) -> Non
     old = store.save(snap(timedelta(hours=2)))
     new = store.save(snap())
     assert new.checksum == new.compute_checksum()
-    assert [s.id for s in store.list("fraud-api")] == [new.id, old.id]
+    assert [s.id for s in store.newest_first("fraud-api")] == [new.id, old.id]
     assert store.get("fraud-api", old.id) == old
     validate(store.get("fraud-api", new.id), "fraud-api", RETENTION, NOW)
 
@@ -61,7 +61,7 @@ def test_missing_or_unreadable_snapshot_is_invalid(tmp_path: Path) -> None:
     (layout.snapshots_dir("fraud-api") / "broken.json").write_text("{not json")
     with pytest.raises(InvalidSnapshot, match="unreadable"):
         store.get("fraud-api", "broken")
-    assert store.list("fraud-api") == []
+    assert store.newest_first("fraud-api") == []
 
 
 def test_prune_removes_only_older_snapshots(tmp_path: Path) -> None:
@@ -69,4 +69,4 @@ def test_prune_removes_only_older_snapshots(tmp_path: Path) -> None:
     old = store.save(snap(timedelta(hours=80)))
     new = store.save(snap(timedelta(hours=1)))
     assert store.prune("fraud-api", RETENTION, now=NOW) == [old.id]
-    assert [s.id for s in store.list("fraud-api")] == [new.id]
+    assert [s.id for s in store.newest_first("fraud-api")] == [new.id]

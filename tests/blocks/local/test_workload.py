@@ -35,7 +35,8 @@ def test_sigkill_mid_ensure_leaves_no_orphan_after_retire(stack: RunningStack) -
     )
     deadline = time.monotonic() + 60
     while not v2_processes(stack):  # kill it as soon as its first instance exists
-        assert time.monotonic() < deadline and orchestrator.poll() is None
+        assert time.monotonic() < deadline
+        assert orchestrator.poll() is None
         time.sleep(0.002)
     orchestrator.send_signal(signal.SIGKILL)
     orchestrator.wait()

@@ -40,13 +40,15 @@ async def test_latency_is_added_to_business_requests(fraud_api: ServiceFactory) 
     under_100ms = [line for line in text.splitlines()
                    if line.startswith("http_request_duration_seconds_bucket")
                    and 'route="/model"' in line and 'le="0.1"' in line]
-    assert under_100ms and under_100ms[0].endswith(" 0.0")
+    assert under_100ms
+    assert under_100ms[0].endswith(" 0.0")
 
 
 async def test_unhealthy_flag_fails_health_only(fraud_api: ServiceFactory) -> None:
     async with fraud_api(fault_unhealthy=True) as client:
         health = await client.get("/health")
-        assert health.status_code == 503 and health.headers["x-version"] == "v3"
+        assert health.status_code == 503
+        assert health.headers["x-version"] == "v3"
         assert (await client.get("/model")).status_code == 200
         assert 'route="/health",status="503"' in (await client.get("/metrics")).text
 

@@ -46,7 +46,8 @@ def test_same_input_same_answer_and_bounded() -> None:
     extreme = score(tx(amount="999999999.99", merchant_category="gambling", country="US",
                        card_present=False, account_age_days=0, transactions_last_24h=10_000))
     for result in (score(tx()), extreme):
-        assert 0 <= result.risk_score <= 1 and 0 <= result.confidence <= 1
+        assert 0 <= result.risk_score <= 1
+        assert 0 <= result.confidence <= 1
 
 
 def test_each_risk_signal_raises_the_score() -> None:

@@ -11,8 +11,10 @@ async def test_score_answers_with_risk_and_confidence(fraud_api: ServiceFactory)
         response = await client.post("/score", json=BASE)
     assert response.status_code == 200
     body = response.json()
-    assert body["transaction_id"] == "t-1" and body["decision"] == "approve"
-    assert 0 <= body["risk_score"] <= 1 and 0 <= body["confidence"] <= 1
+    assert body["transaction_id"] == "t-1"
+    assert body["decision"] == "approve"
+    assert 0 <= body["risk_score"] <= 1
+    assert 0 <= body["confidence"] <= 1
     assert response.headers["x-version"] == "v3"
 
 
