@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from blocks.errors import TargetError
 from blocks.local.files import atomic_write_text, tail
+from blocks.local.http import loopback_client
 from blocks.local.layout import StateLayout
 from blocks.local.processes import ProcessHandle, is_alive, marker_env, spawn, terminate
 
@@ -43,7 +44,7 @@ class ComponentRecord(BaseModel):
 
 def url_ready(url: str, timeout: float = 0.5) -> bool:
     try:
-        return httpx.get(url, timeout=timeout).is_success
+        return loopback_client().get(url, timeout=timeout).is_success
     except httpx.HTTPError:
         return False
 

@@ -26,6 +26,7 @@ import httpx
 
 from blocks.errors import TargetError
 from blocks.local.files import atomic_write_text, tail
+from blocks.local.http import loopback_client
 from blocks.local.layout import StateLayout
 from blocks.local.managed import ComponentRecord, ProcessBook
 from blocks.local.nginx_config import STATE_LOCATION, WEIGHTS_LOCATION
@@ -123,7 +124,7 @@ class NginxServer:
     def state(self) -> dict[str, Any]:
         """The admin endpoint's JSON: what the loaded config (and run-time weights) serve."""
         try:
-            response = httpx.get(f"{self._admin}{STATE_LOCATION}", timeout=2.0,
+            response = loopback_client().get(f"{self._admin}{STATE_LOCATION}", timeout=2.0,
                                  headers={"Connection": "close"})
             response.raise_for_status()
             data: dict[str, Any] = response.json()
@@ -135,7 +136,7 @@ class NginxServer:
     def post_weights(self, app: str, generation: int, spec: str) -> dict[str, Any]:
         """Lua router: change an app's weights in nginx's shared memory (no reload)."""
         try:
-            response = httpx.post(
+            response = loopback_client().post(
                 f"{self._admin}{WEIGHTS_LOCATION}",
                 params={"app": app, "generation": str(generation), "weights": spec},
                 timeout=2.0,

@@ -40,7 +40,7 @@ class LocalSettings(BaseModel):
         "lua",
         description=(
             "How weights change: 'lua' switches at run time through nginx's shared memory "
-            "(~ms); 'reload' rewrites the config and reloads nginx (~130 ms: nginx's master "
+            "(~11 ms); 'reload' rewrites the config and reloads nginx (~115 ms: nginx's master "
             "waits 100 ms before retiring old workers). See bench/switch_time.py."
         ),
     )

@@ -16,6 +16,7 @@ import httpx
 
 from blocks.errors import TargetError
 from blocks.local.apps import AppRegistry, LocalApp
+from blocks.local.http import loopback_client
 from blocks.local.instances import InstanceStore
 from blocks.local.layout import StateLayout
 from blocks.local.locks import StateLock, rollout_lock
@@ -147,7 +148,8 @@ class LocalTarget:
     def probe(self, instance: Instance, path: str, timeout: float) -> ProbeResult:
         started = time.monotonic()
         try:
-            response = httpx.get(f"http://{instance.address}{path}", timeout=timeout)
+            response = loopback_client().get(f"http://{instance.address}{path}",
+                                             timeout=timeout)
         except httpx.TimeoutException:
             return ProbeResult(instance.name, False, f"timed out after {timeout:g}s")
         except httpx.HTTPError as error:

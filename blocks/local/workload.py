@@ -19,6 +19,7 @@ import httpx
 
 from blocks.errors import TargetError
 from blocks.local.apps import AppRegistry, LocalApp
+from blocks.local.http import loopback_client
 from blocks.local.instances import InstanceRecord, InstanceStore, VersionSpec, config_digest
 from blocks.local.layout import StateLayout
 from blocks.local.locks import StateLock
@@ -187,7 +188,8 @@ class Workload:
         if handle is None or not is_alive(handle):
             return False
         try:
-            response = httpx.get(f"http://{record.address}{app.health_path}", timeout=0.5)
+            response = loopback_client().get(f"http://{record.address}{app.health_path}",
+                                             timeout=0.5)
         except httpx.HTTPError:
             return False
         return response.is_success
