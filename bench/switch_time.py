@@ -30,11 +30,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from blocks.local.settings import LocalSettings, RouterName  # noqa: E402
-from blocks.local.stack import LocalStack  # noqa: E402
-from examples.fraud_api.local import fraud_api_app  # noqa: E402
-from tests.support.local_stack import wait_ready  # noqa: E402
-from tests.support.ports import free_port  # noqa: E402
+from blocks.local.settings import LocalSettings, RouterName
+from blocks.local.stack import LocalStack
+from examples.fraud_api.local import fraud_api_app
+from tests.support.local_stack import wait_ready
+from tests.support.ports import free_port
 
 APP = "fraud-api"
 
