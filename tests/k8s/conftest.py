@@ -1,0 +1,30 @@
+"""The real Kubernetes control plane shared by every k8s test in a session (per xdist worker;
+the suite's k8s tests share one xdist group, so with `--dist loadgroup` one cluster serves all)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.controlplane import ControlPlane, ControlPlaneMissing, locate_build
+
+log = logging.getLogger(__name__)
+
+
+@pytest.fixture(scope="session")
+def kube_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """etcd + kube-apiserver + controller-manager + scheduler + kwok with 3 Ready fake nodes and
+    the Gateway API CRDs. Fails (never skips) when the binaries are not built."""
+    try:
+        build = locate_build()
+    except ControlPlaneMissing as error:
+        pytest.fail(f"Kubernetes control plane not available: {error}", pytrace=False)
+    cluster = ControlPlane(tmp_path_factory.mktemp("kube-cluster"), build)
+    try:
+        cluster.start()
+        log.info("kube_cluster ready in %.1f s at %s", cluster.startup_seconds, cluster.server_url)
+        yield cluster
+    finally:
+        cluster.stop()
