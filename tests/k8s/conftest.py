@@ -1,5 +1,6 @@
-"""The real Kubernetes control plane shared by every k8s test in a session (per xdist worker;
-the suite's k8s tests share one xdist group, so with `--dist loadgroup` one cluster serves all)."""
+"""The real Kubernetes control plane shared by the k8s tests of a session: one per xdist worker
+that runs any (about 9 s to start each). Tests must therefore not assume they own the cluster:
+use a fresh namespace (`kube_cluster.create_namespace`) and never delete shared objects."""
 
 from __future__ import annotations
 

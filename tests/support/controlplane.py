@@ -231,8 +231,12 @@ class ControlPlane:
             kubeconfig = self.kubeconfig if stem == "admin" else self.workdir / f"{stem}.kubeconfig"
             write_kubeconfig(kubeconfig, server=self.server_url, ca_path=self.ca_path, user=user,
                              client_cert=pair.cert, client_key=pair.key)
+        # The aggregation layer's client identity; components read its CA from the
+        # extension-apiserver-authentication ConfigMap and log errors every few seconds without it.
+        front_proxy = ca.issue("front-proxy-client", "front-proxy-client")
         sa = service_account_keys(pki_dir)
         return {"serving-cert": serving.cert, "serving-key": serving.key,
+                "front-proxy-cert": front_proxy.cert, "front-proxy-key": front_proxy.key,
                 "sa-public": sa.cert, "sa-private": sa.key}
 
     def _etcd_args(self, client_port: int) -> list[str]:
@@ -252,6 +256,13 @@ class ControlPlane:
             f"--tls-cert-file={pki['serving-cert']}",
             f"--tls-private-key-file={pki['serving-key']}",
             f"--client-ca-file={self.ca_path}",
+            f"--requestheader-client-ca-file={self.ca_path}",
+            "--requestheader-allowed-names=front-proxy-client",
+            "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--proxy-client-cert-file={pki['front-proxy-cert']}",
+            f"--proxy-client-key-file={pki['front-proxy-key']}",
             "--authorization-mode=Node,RBAC",
             f"--service-account-issuer={SERVICE_ACCOUNT_ISSUER}",
             f"--service-account-key-file={pki['sa-public']}",

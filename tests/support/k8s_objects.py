@@ -94,7 +94,7 @@ def install_crds(api: client.ApiClient, crds: list[dict[str, Any]]) -> None:
     for crd in crds:
         extensions.patch_custom_resource_definition(
             crd["metadata"]["name"], crd, field_manager="floodgate-tests", force=True,
-            _content_type="application/apply-patch+yaml", _preload_content=False,
+            _content_type="application/apply-patch+yaml",
         )
 
 
