@@ -62,6 +62,7 @@ mkdir -p "$CACHE_ROOT"
 # One builder at a time per cache (parallel CI steps or test workers may call this together).
 exec 9>"$CACHE_ROOT/.build.lock"
 flock 9
+rm -rf "$CACHE_ROOT"/.stage-*  # left by a build that was killed; we hold the lock
 
 if complete; then
   echo "build-controlplane: up to date: $DEST" >&2

@@ -31,8 +31,16 @@ from pathlib import Path
 
 from kubernetes import client, config
 
+from tests.support.controlplane_flags import (
+    Layout,
+    apiserver_flags,
+    controller_manager_flags,
+    etcd_flags,
+    kwok_flags,
+    scheduler_flags,
+    write_credentials,
+)
 from tests.support.k8s_objects import (
-    KWOK_NODE_ANNOTATION,
     crds_established,
     create_kwok_nodes,
     install_crds,
@@ -41,7 +49,6 @@ from tests.support.k8s_objects import (
     service_account_exists,
     wait_until,
 )
-from tests.support.k8s_pki import CertificateAuthority, service_account_keys
 from tests.support.kubeconfig import write_kubeconfig
 from tests.support.kwok_stages import NOT_READY_ANNOTATIONS, write_stage_config
 from tests.support.managed_process import ManagedProcess
@@ -58,9 +65,6 @@ __all__ = [
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
-SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
-SERVICE_CIDR = "10.96.0.0/16"
-POD_CIDR = "10.244.0.0/16"
 
 
 class ControlPlaneMissing(RuntimeError):
@@ -74,7 +78,7 @@ def locate_build(override: str | None = None) -> Path:
     directory for the versions pinned in k8s/controlplane/ (without building anything).
     """
     override = override or os.environ.get("FLOODGATE_CONTROLPLANE_DIR")
-    hint = "build them with: bash scripts/build-controlplane.sh (a cold build takes ~20 min)"
+    hint = "build them with: bash scripts/build-controlplane.sh (a cold build takes ~7 min)"
     if override:
         directory = Path(override)
     else:
@@ -102,8 +106,9 @@ class ControlPlane:
         self.node_names = [f"kwok-node-{index}" for index in range(node_count)]
         self.apiserver_port = free_port()
         self.server_url = f"https://127.0.0.1:{self.apiserver_port}"
-        self.ca_path = workdir / "pki" / "ca.crt"
-        self.kubeconfig = workdir / "admin.kubeconfig"
+        self.layout = Layout(workdir)
+        self.ca_path = self.layout.ca
+        self.kubeconfig = self.layout.admin_kubeconfig
         self.processes: list[ManagedProcess] = []
         self.startup_seconds: float | None = None
 
@@ -112,24 +117,35 @@ class ControlPlane:
     def start(self, timeout: float = 120.0) -> None:
         began = time.monotonic()
         deadline = began + timeout
-        pki = self._write_credentials()
+        layout = self.layout
+        write_credentials(layout, self.server_url)
         etcd_port = free_port()
-        self._spawn("etcd", self._etcd_args(etcd_port))
+        self._spawn("etcd", etcd_flags(layout, etcd_port, free_port()))
         wait_until(lambda: _http_ok(f"http://127.0.0.1:{etcd_port}/health"),
                    timeout=deadline - time.monotonic(), what="etcd health",
                    check_alive=self._check_alive)
-        self._spawn("kube-apiserver", self._apiserver_args(etcd_port, pki))
-        admin_tls = _client_tls(self.ca_path, self.workdir / "pki" / "admin")
+        self._spawn("kube-apiserver", apiserver_flags(layout, etcd_port, self.apiserver_port))
+        admin_tls = _client_tls(layout.ca, layout.pem("admin", "crt"), layout.pem("admin", "key"))
         wait_until(lambda: _http_ok(f"{self.server_url}/readyz", admin_tls),
                    timeout=deadline - time.monotonic(), what="kube-apiserver /readyz",
                    check_alive=self._check_alive)
         health_ports = {"kube-controller-manager": free_port(), "kube-scheduler": free_port()}
-        for name, port in health_ports.items():
-            self._spawn(name, self._component_args(name, port))
+        self._spawn("kube-controller-manager",
+                    controller_manager_flags(layout, health_ports["kube-controller-manager"]))
+        self._spawn("kube-scheduler", scheduler_flags(layout, health_ports["kube-scheduler"]))
         stages = write_stage_config(self.build_dir / "kwok-stages", self.workdir / "kwok.yaml")
-        self._spawn("kwok", self._kwok_args(stages), env={**os.environ, "HOME": str(self.workdir)})
+        # kwok also reads ~/.kwok/kwok.yaml when it exists: give it a HOME of its own.
+        kwok_env = {**os.environ, "HOME": str(self.workdir)}
+        self._spawn("kwok", kwok_flags(layout, stages), env=kwok_env)
 
-        api = self.api_client()
+        with self.api_client() as api:
+            self._bootstrap(api, health_ports, deadline)
+        self.startup_seconds = time.monotonic() - began
+
+    def _bootstrap(
+        self, api: client.ApiClient, health_ports: dict[str, int], deadline: float
+    ) -> None:
+        """Install the Gateway API CRDs, add the kwok nodes, then wait for all to be usable."""
         crds = load_crds(self.build_dir / "crds" / "gateway-api")
         install_crds(api, crds)
         create_kwok_nodes(api, self.node_names)
@@ -146,7 +162,6 @@ class ControlPlane:
         for what, condition in waits:
             wait_until(condition, timeout=deadline - time.monotonic(), what=what,
                        check_alive=self._check_alive)
-        self.startup_seconds = time.monotonic() - began
 
     def stop(self) -> None:
         """Stop in reverse start order (clients before the apiserver, etcd last)."""
@@ -208,90 +223,6 @@ class ControlPlane:
             wait_until(lambda: service_account_exists(api, name, "default"), timeout=timeout,
                        what=f"ServiceAccount {name}/default", check_alive=self._check_alive)
 
-    # --- configuration ----------------------------------------------------------------------
-
-    def _write_credentials(self) -> dict[str, Path]:
-        pki_dir = self.workdir / "pki"
-        for sub in ("pki", "logs", "etcd", "apiserver-certs"):
-            (self.workdir / sub).mkdir(parents=True, exist_ok=True)
-        ca = CertificateAuthority(pki_dir)
-        serving = ca.issue(
-            "apiserver", "kube-apiserver",
-            server_names=("localhost", "kubernetes", "kubernetes.default",
-                          "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"),
-            server_ips=("127.0.0.1", "10.96.0.1"),
-        )
-        identities = {
-            "admin": ("floodgate-admin", "system:masters"),
-            "kube-controller-manager": ("system:kube-controller-manager", None),
-            "kube-scheduler": ("system:kube-scheduler", None),
-        }
-        for stem, (user, group) in identities.items():
-            pair = ca.issue(stem, user, organization=group)
-            kubeconfig = self.kubeconfig if stem == "admin" else self.workdir / f"{stem}.kubeconfig"
-            write_kubeconfig(kubeconfig, server=self.server_url, ca_path=self.ca_path, user=user,
-                             client_cert=pair.cert, client_key=pair.key)
-        # The aggregation layer's client identity; components read its CA from the
-        # extension-apiserver-authentication ConfigMap and log errors every few seconds without it.
-        front_proxy = ca.issue("front-proxy-client", "front-proxy-client")
-        sa = service_account_keys(pki_dir)
-        return {"serving-cert": serving.cert, "serving-key": serving.key,
-                "front-proxy-cert": front_proxy.cert, "front-proxy-key": front_proxy.key,
-                "sa-public": sa.cert, "sa-private": sa.key}
-
-    def _etcd_args(self, client_port: int) -> list[str]:
-        peer = f"http://127.0.0.1:{free_port()}"
-        client_url = f"http://127.0.0.1:{client_port}"
-        return ["--name=test", f"--data-dir={self.workdir / 'etcd'}",
-                f"--listen-client-urls={client_url}", f"--advertise-client-urls={client_url}",
-                f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
-                f"--initial-cluster=test={peer}", "--unsafe-no-fsync", "--log-level=warn"]
-
-    def _apiserver_args(self, etcd_port: int, pki: dict[str, Path]) -> list[str]:
-        return [
-            f"--etcd-servers=http://127.0.0.1:{etcd_port}",
-            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
-            f"--secure-port={self.apiserver_port}",
-            f"--cert-dir={self.workdir / 'apiserver-certs'}",
-            f"--tls-cert-file={pki['serving-cert']}",
-            f"--tls-private-key-file={pki['serving-key']}",
-            f"--client-ca-file={self.ca_path}",
-            f"--requestheader-client-ca-file={self.ca_path}",
-            "--requestheader-allowed-names=front-proxy-client",
-            "--requestheader-username-headers=X-Remote-User",
-            "--requestheader-group-headers=X-Remote-Group",
-            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
-            f"--proxy-client-cert-file={pki['front-proxy-cert']}",
-            f"--proxy-client-key-file={pki['front-proxy-key']}",
-            "--authorization-mode=Node,RBAC",
-            f"--service-account-issuer={SERVICE_ACCOUNT_ISSUER}",
-            f"--service-account-key-file={pki['sa-public']}",
-            f"--service-account-signing-key-file={pki['sa-private']}",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
-            # Endpoints may not hold loopback addresses, so the "kubernetes" Service gets none.
-            "--endpoint-reconciler-type=none",
-            "--allow-privileged=true", "--profiling=false",
-        ]
-
-    def _component_args(self, name: str, health_port: int) -> list[str]:
-        kubeconfig = self.workdir / f"{name}.kubeconfig"
-        common = [f"--kubeconfig={kubeconfig}", f"--authentication-kubeconfig={kubeconfig}",
-                  f"--authorization-kubeconfig={kubeconfig}", "--bind-address=127.0.0.1",
-                  f"--secure-port={health_port}", f"--cert-dir={self.workdir / name}",
-                  "--leader-elect=false"]
-        if name == "kube-scheduler":
-            return common
-        return [*common, f"--service-account-private-key-file={self.workdir / 'pki' / 'sa.key'}",
-                f"--root-ca-file={self.ca_path}", "--use-service-account-credentials=true",
-                f"--service-cluster-ip-range={SERVICE_CIDR}"]
-
-    def _kwok_args(self, stages: Path) -> list[str]:
-        key, value = KWOK_NODE_ANNOTATION
-        return [f"--kubeconfig={self.kubeconfig}", f"--config={stages}",
-                "--manage-all-nodes=false",
-                f"--manage-nodes-with-annotation-selector={key}={value}",
-                f"--cidr={POD_CIDR}", "--node-ip=10.0.0.1", "--node-lease-duration-seconds=40"]
-
 
 def api_client_for(kubeconfig: Path) -> client.ApiClient:
     """An ApiClient that authenticates as the kubeconfig says (cert or ServiceAccount token)."""
@@ -301,9 +232,9 @@ def api_client_for(kubeconfig: Path) -> client.ApiClient:
     return api
 
 
-def _client_tls(ca_path: Path, stem: Path) -> ssl.SSLContext:
+def _client_tls(ca_path: Path, cert: Path, key: Path) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(ca_path))
-    context.load_cert_chain(str(stem.with_suffix(".crt")), str(stem.with_suffix(".key")))
+    context.load_cert_chain(str(cert), str(key))
     return context
 
 

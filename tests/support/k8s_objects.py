@@ -12,7 +12,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-KWOK_NODE_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
+from tests.support.controlplane_flags import KWOK_NODE_ANNOTATION
 
 
 def wait_until(
