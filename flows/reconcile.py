@@ -180,7 +180,8 @@ def _shifting(r: Rollout, d: Deps) -> Rollout:
     r = r.with_updates(weights=served)
     if r.spec.strategy is Strategy.ROLLING:
         batches = rolling_batches(replicas_of(r, d.target), r.spec.batch_size)
-        d.steps.scale_previous(r, d.target, batches[r.step].old)
+        if batches[r.step].old > 0:  # the last old instances go when the new version is stable
+            d.steps.scale_previous(r, d.target, batches[r.step].old)
         if r.step + 1 < len(batches):
             return move(
                 r, d, Phase.PREPARING, f"batch {r.step + 1}/{len(batches)} serving", step=r.step + 1
