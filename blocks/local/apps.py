@@ -61,7 +61,9 @@ class LocalApp(BaseModel):
     env: dict[str, str] = Field(default_factory=dict, description="Base env of every version.")
     required_config: list[str] = Field(default_factory=list)
     migration_check: list[str] | None = None
-    cwd: str | None = Field(None, description="Working directory of the instances.")
+    cwd: str | None = Field(
+        None, description="Working directory of the instances (a relative path is taken from "
+        "the state dir, so every process agrees on it).")
     initial_version: str = Field("v1", pattern=VERSION, description="Started at first `up`.")
     load: LoadProfile = Field(default_factory=LoadProfile)
 

@@ -33,7 +33,7 @@ from blocks.local.nginx_config import (
 )
 from blocks.local.routing_table import AppRoutes, RoutingTable, upstream_name
 
-LUA_DIR = Path(__file__).parent / "lua"
+LUA_DIR = Path(__file__).parent  # floodgate_router.lua ships next to this module
 LUA_MODULES = (
     Path("/usr/lib/nginx/modules/ndk_http_module.so"),
     Path("/usr/lib/nginx/modules/ngx_http_lua_module.so"),

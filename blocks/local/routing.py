@@ -9,6 +9,8 @@ state lock.
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from blocks.errors import TargetError
@@ -23,6 +25,8 @@ from blocks.local.prometheus import file_sd_groups, remove_file_sd, write_file_s
 from blocks.local.routers import TrafficRouter
 from blocks.local.routing_table import AppRoutes, RoutingState, RoutingTable
 from blocks.local.settings import LocalSettings
+
+log = logging.getLogger("floodgate.local")
 
 
 class Routing:
@@ -101,8 +105,11 @@ class Routing:
     def apply(self) -> None:
         """Reload nginx with the current state (raises `TargetError` if it is not running)."""
         generation = self.next_generation()
+        started = time.monotonic()
         self.nginx.reload(self.render(generation), generation)
         self.write_file_sd()
+        log.info("nginx serves generation %d (reload, %.0f ms)", generation,
+                 (time.monotonic() - started) * 1000)
 
     def switch(self, app: str, state: RoutingState) -> None:
         """Serve `state` for `app`; weights alone switch at run time if the router can."""
@@ -116,12 +123,16 @@ class Routing:
                 self.nginx, route, generation
             ):
                 self.nginx.write(self.render(generation))  # so a restart serves the same
+                how = "run-time switch"
             else:
                 self.nginx.reload(self.render(generation), generation)
+                how = "reload"
         except TargetError:
             self.save_asked(app, previous)
             raise
         self.write_file_sd()
+        log.info("%s: weights %s, preview %s, stable %s (generation %d, %s)", app,
+                 state.weights, state.preview, state.stable, generation, how)
 
     def write_file_sd(self) -> None:
         names = set(self._registry.names())

@@ -72,6 +72,8 @@ class LocalStack:
                 self.book.start("loadgen", [sys.executable, "-m", "blocks.local.loadgen",
                                             str(self.layout.loadgen_config)],
                                 cwd=_project_root(), ready=self.layout.loadgen_stats.exists)
+            elif not self.settings.loadgen_enabled:
+                self.book.stop("loadgen", self.settings.stop_timeout_seconds)  # turned off
             return self.status()
 
     def register(self, app: LocalApp) -> None:
@@ -144,8 +146,7 @@ class LocalStack:
 
     def _stop_app(self, app: str) -> None:
         target = self.target
-        for record in target.store.records(app):
-            target.workload.stop_instance(record)
+        target.workload.stop_instances(target.store.records(app))
         target.workload.reap(app)
         asked = target.routing.asked(app)
         stable = asked.stable

@@ -10,6 +10,7 @@ traffic); instances to stop are first taken out of nginx (reload), then terminat
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 from collections.abc import Mapping
@@ -38,6 +39,7 @@ from blocks.target import Instance
 from flows.spec import ENV_KEY, VERSION
 
 MAX_INSTANCES = 100
+log = logging.getLogger("floodgate.local")
 
 
 class Workload:
@@ -87,8 +89,7 @@ class Workload:
                 self._store.save(record.model_copy(update={"stopping": True}))
             if spawned or replace or not self._routing.in_sync(app_name):
                 self._routing.apply()
-            for record in replace:
-                self.stop_instance(record)
+            self.stop_instances(replace)
             if not count:
                 self._store.delete_spec(app_name, version)
             return keep + spawned
@@ -123,13 +124,23 @@ class Workload:
                        log_path=self._layout.instance_log(app.name, version, port))
         record = record.model_copy(update={"pid": handle.pid, "start_ticks": handle.start_ticks})
         self._store.save(record)
+        log.info("started %s on %s (pid %d)", record.name, record.address, handle.pid)
         return record
+
+    def stop_instances(self, records: list[InstanceRecord]) -> None:
+        """Stop these instances in parallel (each gets SIGTERM, then SIGKILL after the grace)."""
+        if len(records) == 1:
+            self.stop_instance(records[0])
+        elif records:
+            with ThreadPoolExecutor(max_workers=min(8, len(records))) as pool:
+                list(pool.map(self.stop_instance, records))
 
     def stop_instance(self, record: InstanceRecord) -> None:
         if record.handle is not None:
             terminate(record.handle, self._settings.stop_timeout_seconds)
         self.reap(record.app, record.version, record.port)
         self._store.delete(record)
+        log.info("stopped %s (%s)", record.name, record.address)
 
     # retire ----------------------------------------------------------------------------------
     def retire(self, app_name: str, version: str) -> None:
@@ -146,8 +157,7 @@ class Workload:
                 self._routing.save_asked(app_name, asked.model_copy(update={"weights": weights}))
             if records and self._routing.nginx.running() is not None:
                 self._routing.apply()
-            for record in records:
-                self.stop_instance(record)
+            self.stop_instances(records)
             self.reap(app_name, version)
             self._store.delete_spec(app_name, version)
             self._routing.write_file_sd()
