@@ -15,9 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
+from blocks.errors import TargetError
 from blocks.local.files import atomic_write_json, atomic_write_text
+from blocks.local.http import loopback_client
 from blocks.local.instances import InstanceRecord
 from blocks.local.layout import StateLayout
 from blocks.local.managed import ComponentRecord, ProcessBook, url_ready
@@ -90,10 +93,21 @@ class PrometheusServer:
         self.url = f"http://127.0.0.1:{settings.prometheus_port}"
 
     def start(self, timeout: float = 60.0) -> ComponentRecord:
-        """Start Prometheus (idempotent); returns once /-/ready answers."""
+        """Start Prometheus (idempotent); returns once /-/ready answers.
+
+        If it already runs with another config (a new scrape interval), it is told to reload
+        it (`--web.enable-lifecycle`) instead of being restarted: its data stays.
+        """
         config = self._layout.prometheus_dir / "prometheus.yml"
-        atomic_write_text(config, render_config(self._settings, self._layout))
+        text = render_config(self._settings, self._layout)
+        changed = not config.exists() or config.read_text() != text
+        atomic_write_text(config, text)
         self._layout.file_sd_dir.mkdir(parents=True, exist_ok=True)
+        running = self._book.running(COMPONENT)
+        if running is not None:
+            if changed:
+                self.reload_config()
+            return running
         data: Path = self._layout.prometheus_dir / "data"
         argv = [
             self._settings.binary("prometheus"),
@@ -106,6 +120,12 @@ class PrometheusServer:
         ]
         return self._book.start(COMPONENT, argv, port=self._settings.prometheus_port,
                                 ready_url=f"{self.url}/-/ready", timeout=timeout)
+
+    def reload_config(self) -> None:
+        try:
+            loopback_client().post(f"{self.url}/-/reload", timeout=10).raise_for_status()
+        except httpx.HTTPError as error:
+            raise TargetError(f"Prometheus did not reload its config: {error}") from error
 
     def ready(self) -> bool:
         return url_ready(f"{self.url}/-/ready")

@@ -7,9 +7,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from blocks.errors import TargetError
+from blocks.local.prometheus import PrometheusServer
 from tests.support.local_stack import RunningStack, running_local_stack
 from tests.support.ports import free_port
 
@@ -106,3 +108,15 @@ def test_down_leaves_no_process_and_up_restores_the_stable_version(
         stack.stack.up()
         assert target.get_weights("fraud-api") == {"v1": 100}
         assert {i.version for i in target.instances("fraud-api")} == {"v1"}
+
+
+
+def test_a_new_scrape_interval_is_reloaded_not_restarted(busy_stack: RunningStack) -> None:
+    stack = busy_stack.stack
+    before = stack.status()["prometheus"].pid
+    faster = stack.settings.model_copy(update={"scrape_interval_seconds": 2.0})
+    PrometheusServer(faster, stack.layout, stack.book).start()
+    loaded = httpx.get(f"{busy_stack.prometheus_url}/api/v1/status/config").json()
+    assert "scrape_interval: 2s" in loaded["data"]["yaml"]
+    assert stack.status()["prometheus"].pid == before
+    PrometheusServer(stack.settings, stack.layout, stack.book).start()  # back to 1 s
