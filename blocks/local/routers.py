@@ -5,12 +5,12 @@ how a weight change takes effect:
 
 * `ReloadRouter` — `split_clients "$request_id"` over one upstream per version; a change is a
   graceful reload. nginx's master waits 100 ms after starting new workers before retiring the old
-  ones, so old workers keep taking requests: measured switch ~115 ms median (90-160 ms) at
-  150 req/s (bench/switch_time.py) — over the 100 ms goal.
+  ones, so old workers keep taking requests: measured switch 115-136 ms median (90-180 ms) at
+  150-300 req/s (bench/switch_time.py) — over the 100 ms goal.
 * `LuaRouter` (default) — `set_by_lua_block` picks the upstream from weights in a
   `lua_shared_dict`; a loopback-only admin location changes them at run time, and every worker
-  sees the change on its next request: measured switch ~11 ms median (5-42 ms), `set_weights`
-  returning after ~33 ms (it also writes the config for restarts). Needs Debian's
+  sees the change on its next request: measured switch 11-25 ms median (1-42 ms), `set_weights`
+  returning after 32-48 ms (it also writes the config for restarts). Needs Debian's
   libnginx-mod-http-lua. Instance or preview changes still reload (0 failed requests either way).
 
 Pick one with `LocalSettings.router`; `make_router` lists the valid names for a wrong one.

@@ -40,7 +40,7 @@ class LocalSettings(BaseModel):
         "lua",
         description=(
             "How weights change: 'lua' switches at run time through nginx's shared memory "
-            "(~11 ms); 'reload' rewrites the config and reloads nginx (~115 ms: nginx's master "
+            "(~15 ms); 'reload' rewrites the config and reloads nginx (~125 ms: nginx's master "
             "waits 100 ms before retiring old workers). See bench/switch_time.py."
         ),
     )
