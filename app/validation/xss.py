@@ -1,0 +1,82 @@
+"""Cross-site-scripting detection: markup or script that would *run* if echoed into a page.
+
+Benign HTML is not XSS: Markdown READMEs carry `<div style=...>`, `<img src=https://...>` and
+`<a href=...>`, which libinjection's XSS check and the seed's `<script>|on\\w+=` regex both
+flag. These rules flag only what executes: script-capable elements, event-handler attributes
+inside a tag (or right after a quote that closes an attribute), script URLs (`javascript:`,
+`vbscript:`, `data:text/html`), CSS expressions, and calls to the proof-of-concept sinks
+(`alert(1)`, `top["al"+"ert"](1)`) in a JavaScript context. They run on decoded views of the
+input (URL, HTML entities, JS escapes, control characters and whitespace removed), see
+`decoding.py`.
+
+Detection is a guard and a signal. The defence is output encoding (escape on output,
+`sanitizer.escape_html`) and, where HTML must be kept, allowlist sanitising with nh3
+(`sanitizer.sanitize_html`), which removes every payload of the public corpora whether or not
+it was detected.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.validation.decoding import squeeze, views
+
+# None of these characters: no tag, no attribute, no URL scheme, no call. Nothing to look at.
+_TRIGGERS = frozenset("<>:(`=&%\\")
+_SPACES = re.compile(r"[\s\x00-\x1f]+")
+
+_RULES: dict[str, str] = {
+    # Elements that load or run code by themselves.
+    "script_element": (
+        r"<[\s/]*(script|iframe|frame|frameset|object|embed|applet|meta|base|link|style|xml"
+        r"|import|layer|bgsound|isindex|portal)\b|<!--#(exec|include)\b"
+    ),
+    # An event handler inside a tag, or right after a quote that ends an attribute value.
+    "event_handler": (
+        r"<[a-z!%?/][^>]*?[\s/\"'`;]on[a-z]{3,} ?=|<[a-z]+on[a-z]{3,} ?="
+        r"|(^|[\"'`]) ?[^\s\"'<>=]{0,20}[\s/\"'`]on[a-z]{3,} ?= ?[\w\"'`(]"
+    ),
+    # Attributes that run or load script in any tag.
+    "script_attribute": (
+        r"<[a-z][^>]*?[\s/\"'](formaction|srcdoc|dynsrc|lowsrc|xlink:href|attributename)\b ?="
+        r"|<[a-z][^>]*?[\s/\"']style ?= ?[\"']?[^>]*?(expression ?\(|-moz-binding|behavior ?:"
+        r"|javascript:|url ?\( ?[\"']?javascript)"
+    ),
+    # CSS that runs script (old IE expression(), Firefox XBL) or pulls remote style sheets.
+    "css_script": r"\bexpression ?\( ?(alert|prompt|confirm|eval)|-moz-binding ?:|@import ?['\"]",
+    # Calls to the sinks every proof of concept uses, in a script context.
+    "script_call": (
+        r"\b(alert|prompt|confirm) ?(\( ?[^)]{0,40}\)|`[^`]*`)"
+        r"|\( ?(alert|prompt|confirm) ?\) ?\(|[(,=] ?(alert|prompt|confirm) ?[),]"
+        r"|\b(top|self|parent|window|frames|globalthis|this) ?\[[^\]]{1,40}\] ?\("
+        r"|\b(eval|settimeout|setinterval|execscript|msgbox) ?\( ?(atob|location|name|unescape"
+        r"|url|src|id|this|string|document|window|top|['\"`])"
+        r"|\bstring\.fromcharcode ?\(|\bdocument\.(cookie|domain|write ?\()"
+        r"|\blocation\.(hash|href|search) ?(\.|=|\))|\binnerhtml ?="
+    ),
+}
+# Checked on a view with all whitespace and control characters removed (`jav\tascript:`).
+_SCHEME = re.compile(
+    r"(javascript|vbscript|livescript|mocha):[^\s]|data:(text/html|text/javascript|image/svg"
+    r"|application/x?html|[^,]{0,40};base64)|data:,"
+)
+_PATTERN = re.compile("|".join(f"(?:{p})" for p in _RULES.values()))
+_RULE_PATTERNS = {name: re.compile(p) for name, p in _RULES.items()}
+
+
+def xss_reason(text: str) -> str | None:
+    """Name of the first rule that flags `text` as cross-site scripting, or None."""
+    if not text or _TRIGGERS.isdisjoint(text):
+        return None
+    for view in views(text):
+        folded = squeeze(view)
+        if _PATTERN.search(folded):
+            return next(n for n, p in _RULE_PATTERNS.items() if p.search(folded))
+        if ":" in folded and _SCHEME.search(_SPACES.sub("", folded)):
+            return "script_url"
+    return None
+
+
+def detect_xss(text: str) -> bool:
+    """True when `text` carries markup or script that would execute in a page."""
+    return xss_reason(text) is not None
