@@ -23,7 +23,6 @@ from app.validation.decoding import squeeze, views
 
 # None of these characters: no tag, no attribute, no URL scheme, no call. Nothing to look at.
 _TRIGGERS = frozenset("<>:(`=&%\\")
-_SPACES = re.compile(r"[\s\x00-\x1f]+")
 
 _RULES: dict[str, str] = {
     # Elements that load or run code by themselves.
@@ -46,7 +45,7 @@ _RULES: dict[str, str] = {
     "css_script": r"\bexpression ?\( ?(alert|prompt|confirm|eval)|-moz-binding ?:|@import ?['\"]",
     # Calls to the sinks every proof of concept uses, in a script context.
     "script_call": (
-        r"\b(alert|prompt|confirm) ?(\( ?[^)]{0,40}\)|`[^`]*`)"
+        r"\b(alert|prompt|confirm)(\( ?[^)]{0,40}\)|`[^`]*`)"
         r"|\( ?(alert|prompt|confirm) ?\) ?\(|[(,=] ?(alert|prompt|confirm) ?[),]"
         r"|\b(top|self|parent|window|frames|globalthis|this) ?\[[^\]]{1,40}\] ?\("
         r"|\b(eval|settimeout|setinterval|execscript|msgbox) ?\( ?(atob|location|name|unescape"
@@ -55,10 +54,15 @@ _RULES: dict[str, str] = {
         r"|\blocation\.(hash|href|search) ?(\.|=|\))|\binnerhtml ?="
     ),
 }
-# Checked on a view with all whitespace and control characters removed (`jav\tascript:`).
+# Script URL schemes, with whitespace or control characters allowed inside the word (browsers
+# drop them: `jav\tascript:`). Flagged when the scheme is glued to what follows
+# (`javascript:alert(1)`) or sits where a URL goes (after `=`, a quote or a parenthesis);
+# "JavaScript: The Good Parts" in a sentence is neither.
+_GAP = r"[\s\x00-\x1f]*"
+_SCHEMES = "|".join(_GAP.join(word) for word in ("javascript", "vbscript", "livescript", "mocha"))
 _SCHEME = re.compile(
-    r"(javascript|vbscript|livescript|mocha):[^\s]|data:(text/html|text/javascript|image/svg"
-    r"|application/x?html|[^,]{0,40};base64)|data:,"
+    rf"[=\"'`(]{_GAP}({_SCHEMES}){_GAP}:|({_SCHEMES}){_GAP}:[^\s]"
+    r"|data:(text/html|text/javascript|image/svg|application/x?html|[^,]{0,40};base64)|data:,"
 )
 _PATTERN = re.compile("|".join(f"(?:{p})" for p in _RULES.values()))
 _RULE_PATTERNS = {name: re.compile(p) for name, p in _RULES.items()}
@@ -72,7 +76,7 @@ def xss_reason(text: str) -> str | None:
         folded = squeeze(view)
         if _PATTERN.search(folded):
             return next(n for n, p in _RULE_PATTERNS.items() if p.search(folded))
-        if ":" in folded and _SCHEME.search(_SPACES.sub("", folded)):
+        if ":" in folded and _SCHEME.search(folded):
             return "script_url"
     return None
 
