@@ -11,9 +11,12 @@ context variables). Per HTTP request it:
 4. on a finding, in `block` mode answers 400 naming the field and the reason; in `report` mode
    logs it, counts it and lets the request through with its body intact (replayed to the app).
 
-Malformed JSON and undecodable bytes are not ours to judge: the request goes on to the app,
-whose own parser answers 422 with its usual error format. Only JSON nested too deeply for
-Python's parser is refused here (400), because the app's parser would crash on it (500).
+Malformed JSON syntax is not ours to judge: the request goes on to the app, whose own parser
+answers 422 in its usual format. What the app could not even report on is refused here with
+400: JSON nested too deeply for Python's parser, JSON that is not UTF-8/16/32 or holds lone
+surrogates, and text bodies (no content type, `text/*`) that do not decode in their charset.
+FastAPI answers 500 to those itself (its 422 handler fails to encode the bad input), which is
+what the property tests in tests/app/validation/test_middleware_fuzz.py found.
 Non-HTTP scopes (websocket, lifespan) and `exempt_paths` pass straight through.
 """
 
@@ -37,7 +40,14 @@ from app.validation.body_limit import (
     replaying,
 )
 from app.validation.sanitizer import DataSanitizer
-from app.validation.scanning import Finding, JsonTooDeep, scan_json, scan_query
+from app.validation.scanning import (
+    Finding,
+    JsonTooDeep,
+    UndecodableBody,
+    check_text,
+    scan_json,
+    scan_query,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -83,11 +93,18 @@ def suspicious_input_counter(registry: CollectorRegistry) -> SuspiciousHook:
     return count
 
 
-def _content_type(headers: list[tuple[bytes, bytes]]) -> bytes:
+def _content_type(headers: list[tuple[bytes, bytes]]) -> tuple[bytes, str]:
+    """(media type, charset) of the body; charset defaults to UTF-8."""
     for name, value in headers:
         if name.lower() == b"content-type":
-            return value.split(b";", 1)[0].strip().lower()
-    return b""
+            media_type, _, params = value.partition(b";")
+            charset = "utf-8"
+            for param in params.split(b";"):
+                key, _, val = param.partition(b"=")
+                if key.strip().lower() == b"charset":
+                    charset = val.strip(b" \"'").decode("latin-1") or charset
+            return media_type.strip().lower(), charset
+    return b"", "utf-8"
 
 
 def _is_json(content_type: bytes) -> bool:
@@ -152,6 +169,9 @@ class ValidationMiddleware:
         except JsonTooDeep:
             await _respond(send, 400, {"detail": "JSON nested too deeply", "field": "$"})
             return
+        except UndecodableBody as error:
+            await _respond(send, 400, {"detail": str(error)})
+            return
         if finding is not None:
             location, hit = finding
             if self._report(scope, location, hit):
@@ -172,22 +192,26 @@ class ValidationMiddleware:
     def _scan(
         self, scope: Scope, headers: list[tuple[bytes, bytes]], body: bytes
     ) -> tuple[str, Finding] | None:
+        """The body first (it may be undecodable, which must be refused even in report mode),
+        then the query string."""
+        hit: Finding | None = None
+        if body:
+            content_type, charset = _content_type(headers)
+            try:
+                if _is_json(content_type):
+                    hit = scan_json(self.sanitizer, body)
+                elif content_type == b"application/x-www-form-urlencoded":
+                    hit = scan_query(self.sanitizer, body, prefix="form")
+                elif not content_type or content_type.startswith(b"text/"):
+                    check_text(body, charset)
+            except (JsonTooDeep, UndecodableBody):
+                raise
+            except ValueError:  # not JSON: the app's parser answers (422)
+                hit = None
+            if hit is not None:
+                return "body", hit
         hit = scan_query(self.sanitizer, scope.get("query_string", b""))
-        if hit is not None:
-            return "query", hit
-        if not body:
-            return None
-        content_type = _content_type(headers)
-        try:
-            if _is_json(content_type):
-                hit = scan_json(self.sanitizer, body)
-            elif content_type == b"application/x-www-form-urlencoded":
-                hit = scan_query(self.sanitizer, body, prefix="form")
-        except JsonTooDeep:
-            raise
-        except ValueError:  # not JSON, or not UTF-8: the app's parser answers (422)
-            return None
-        return ("body", hit) if hit is not None else None
+        return ("query", hit) if hit is not None else None
 
     def _report(self, scope: Scope, location: str, hit: Finding) -> bool:
         """Log and count a finding; True if the request must be refused."""

@@ -8,6 +8,7 @@ which field was refused and an operator can find it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,15 @@ class Finding:
 
 class JsonTooDeep(Exception):
     """Nesting deeper than the parser can follow (answer 400 rather than crash)."""
+
+
+class UndecodableBody(Exception):
+    """Bytes that are not text in the declared encoding, or JSON with lone surrogates
+    (`"\\ud800"`): nothing downstream can encode them back, so answer 400 rather than let
+    the app's error handler crash on them."""
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _key_path(path: str, key: str) -> str:
@@ -60,6 +70,14 @@ def scan_pairs(
     return None
 
 
+def check_text(body: bytes, charset: str) -> None:
+    """UndecodableBody unless `body` decodes in `charset` (an unknown charset counts as bad)."""
+    try:
+        body.decode(charset)
+    except (UnicodeDecodeError, LookupError):
+        raise UndecodableBody(f"body is not valid {charset} text") from None
+
+
 def scan_query(sanitizer: DataSanitizer, raw: bytes, prefix: str = "query") -> Finding | None:
     """Scan a percent-encoded `a=1&b=2` string (a query string or a form body)."""
     if not raw:
@@ -74,7 +92,11 @@ def scan_json(sanitizer: DataSanitizer, body: bytes) -> Finding | None:
         document = json.loads(body)
     except RecursionError:
         raise JsonTooDeep from None
+    except UnicodeDecodeError:
+        raise UndecodableBody("JSON body is not UTF-8, UTF-16 or UTF-32") from None
     for path, text in _json_strings(document):
+        if not text.isascii() and _SURROGATE.search(text):
+            raise UndecodableBody(f"{path} holds a lone UTF-16 surrogate")
         threat = sanitizer.threat(text)
         if threat is not None:
             return Finding(path, threat)

@@ -7,7 +7,13 @@ import json
 import pytest
 
 from app.validation.sanitizer import DataSanitizer, ThreatKind
-from app.validation.scanning import JsonTooDeep, scan_json, scan_query
+from app.validation.scanning import (
+    JsonTooDeep,
+    UndecodableBody,
+    check_text,
+    scan_json,
+    scan_query,
+)
 
 SANITIZER = DataSanitizer()
 
@@ -48,12 +54,32 @@ def test_first_finding_in_document_order() -> None:
     assert hit.field == "$.b"
 
 
-@pytest.mark.parametrize("body", [b"{not json", b'{"a": "\xff"}', b""])
+@pytest.mark.parametrize("body", [b"{not json", b'{"a": 1,}', b""])
 def test_malformed_json_is_a_value_error(body: bytes) -> None:
-    with pytest.raises((json.JSONDecodeError, UnicodeDecodeError)):
+    with pytest.raises(json.JSONDecodeError):
         scan_json(SANITIZER, body)
 
 
 def test_json_too_deep_for_the_parser() -> None:
     with pytest.raises(JsonTooDeep):
         scan_json(SANITIZER, b"[" * 100_000 + b"]" * 100_000)
+
+
+@pytest.mark.parametrize("body", [b'{"a": "\xff"}', b'{"\\ud800": 1}', b'["ok", "\\udfff"]'])
+def test_undecodable_json_is_refused(body: bytes) -> None:
+    with pytest.raises(UndecodableBody):
+        scan_json(SANITIZER, body)
+
+
+def test_utf16_json_is_decoded_and_scanned() -> None:
+    hit = scan_json(SANITIZER, '{"q": "<script>alert(1)</script>"}'.encode("utf-16"))
+    assert hit is not None
+    assert hit.field == "$.q"
+
+
+def test_check_text_honours_the_charset() -> None:
+    check_text("café".encode("latin-1"), "latin-1")
+    with pytest.raises(UndecodableBody, match="utf-8"):
+        check_text("café".encode("latin-1"), "utf-8")
+    with pytest.raises(UndecodableBody):
+        check_text(b"abc", "no-such-charset")
