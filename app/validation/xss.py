@@ -18,40 +18,70 @@ it was detected.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from app.validation.decoding import squeeze, views
 
 # None of these characters: no tag, no attribute, no URL scheme, no call. Nothing to look at.
 _TRIGGERS = frozenset("<>:(`=&%\\")
 
-_RULES: dict[str, str] = {
+
+def _any(*needles: str) -> Callable[[str], bool]:
+    return lambda text: any(needle in text for needle in needles)
+
+
+# (gate, pattern) per rule: substring tests first, the regex only when they pass.
+_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
     # Elements that load or run code by themselves.
     "script_element": (
+        _any("<"),
         r"<[\s/]*(script|iframe|frame|frameset|object|embed|applet|meta|base|link|style|xml"
-        r"|import|layer|bgsound|isindex|portal)\b|<!--#(exec|include)\b"
+        r"|import|layer|bgsound|isindex|portal)\b|<!--#(exec|include)\b",
     ),
     # An event handler inside a tag, or right after a quote that ends an attribute value.
     "event_handler": (
+        lambda text: "on" in text and "=" in text,
         r"<[a-z!%?/][^>]*?[\s/\"'`;]on[a-z]{3,} ?=|<[a-z]+on[a-z]{3,} ?="
-        r"|(^|[\"'`]) ?[^\s\"'<>=]{0,20}[\s/\"'`]on[a-z]{3,} ?= ?[\w\"'`(]"
+        r"|(^|[\"'`]) ?[^\s\"'<>=]{0,20}[\s/\"'`]on[a-z]{3,} ?= ?[\w\"'`(]",
     ),
     # Attributes that run or load script in any tag.
     "script_attribute": (
+        lambda text: "<" in text and "=" in text,
         r"<[a-z][^>]*?[\s/\"'](formaction|srcdoc|dynsrc|lowsrc|xlink:href|attributename)\b ?="
         r"|<[a-z][^>]*?[\s/\"']style ?= ?[\"']?[^>]*?(expression ?\(|-moz-binding|behavior ?:"
-        r"|javascript:|url ?\( ?[\"']?javascript)"
+        r"|javascript:|url ?\( ?[\"']?javascript)",
     ),
     # CSS that runs script (old IE expression(), Firefox XBL) or pulls remote style sheets.
-    "css_script": r"\bexpression ?\( ?(alert|prompt|confirm|eval)|-moz-binding ?:|@import ?['\"]",
+    "css_script": (
+        _any("expression", "-moz-binding", "@import"),
+        r"\bexpression ?\( ?(alert|prompt|confirm|eval)|-moz-binding ?:|@import ?['\"]",
+    ),
     # Calls to the sinks every proof of concept uses, in a script context.
     "script_call": (
+        _any("alert", "prompt", "confirm"),
         r"\b(alert|prompt|confirm)(\( ?[^)]{0,40}\)|`[^`]*`)"
-        r"|\( ?(alert|prompt|confirm) ?\) ?\(|[(,=] ?(alert|prompt|confirm) ?[),]"
-        r"|\b(top|self|parent|window|frames|globalthis|this) ?\[[^\]]{1,40}\] ?\("
-        r"|\b(eval|settimeout|setinterval|execscript|msgbox) ?\( ?(atob|location|name|unescape"
+        r"|\( ?(alert|prompt|confirm) ?\) ?\(|[(,=] ?(alert|prompt|confirm) ?[),]",
+    ),
+    "computed_call": (
+        _any("]("),
+        r"\b(top|self|parent|window|frames|globalthis|this) ?\[[^\]]{1,40}\] ?\(",
+    ),
+    "script_api": (
+        _any(
+            "eval",
+            "settimeout",
+            "setinterval",
+            "execscript",
+            "msgbox",
+            "fromcharcode",
+            "document.",
+            "location.",
+            "innerhtml",
+        ),
+        r"\b(eval|settimeout|setinterval|execscript|msgbox) ?\( ?(atob|location|name|unescape"
         r"|url|src|id|this|string|document|window|top|['\"`])"
         r"|\bstring\.fromcharcode ?\(|\bdocument\.(cookie|domain|write ?\()"
-        r"|\blocation\.(hash|href|search) ?(\.|=|\))|\binnerhtml ?="
+        r"|\blocation\.(hash|href|search) ?(\.|=|\))|\binnerhtml ?=",
     ),
 }
 # Script URL schemes, with whitespace or control characters allowed inside the word (browsers
@@ -64,8 +94,9 @@ _SCHEME = re.compile(
     rf"[=\"'`(]{_GAP}({_SCHEMES}){_GAP}:|({_SCHEMES}){_GAP}:[^\s]"
     r"|data:(text/html|text/javascript|image/svg|application/x?html|[^,]{0,40};base64)|data:,"
 )
-_PATTERN = re.compile("|".join(f"(?:{p})" for p in _RULES.values()))
-_RULE_PATTERNS = {name: re.compile(p) for name, p in _RULES.items()}
+_COMPILED = [(name, gate, re.compile(pattern)) for name, (gate, pattern) in _RULES.items()]
+_SCHEME_WORDS = _any("script", "mocha", "data:")
+_GAPS = re.compile(r"[\s\x00-\x1f]+")
 
 
 def xss_reason(text: str) -> str | None:
@@ -74,9 +105,10 @@ def xss_reason(text: str) -> str | None:
         return None
     for view in views(text):
         folded = squeeze(view)
-        if _PATTERN.search(folded):
-            return next(n for n, p in _RULE_PATTERNS.items() if p.search(folded))
-        if ":" in folded and _SCHEME.search(folded):
+        for name, gate, pattern in _COMPILED:
+            if gate(folded) and pattern.search(folded):
+                return name
+        if ":" in folded and _SCHEME_WORDS(_GAPS.sub("", folded)) and _SCHEME.search(folded):
             return "script_url"
     return None
 

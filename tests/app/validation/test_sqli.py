@@ -49,7 +49,7 @@ def test_attacks_are_flagged(text: str) -> None:
 
 
 def test_reason_names_the_rule_that_fired() -> None:
-    assert sql_injection_reason(" UNION ALL SELECT") == "union_select"
+    assert sql_injection_reason(" UNION ALL SELECT") == "keyword_sequence"
     assert sql_injection_reason("x; waitfor delay '0:0:5'--") is not None
     assert sql_injection_reason("1 or pg_sleep(5)--") is not None
 
