@@ -17,7 +17,6 @@ _PERCENT_U = re.compile(r"%u([0-9a-fA-F]{4})")
 _JS_ESCAPE = re.compile(r"\\(?:u\{?([0-9a-fA-F]{4})\}?|x([0-9a-fA-F]{2})|([0-7]{3}))")
 _BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_WHITESPACE = re.compile(r"\s+")
 
 
 def _js_unescape(text: str) -> str:
@@ -55,11 +54,16 @@ def views(text: str) -> list[str]:
         stripped = _BLOCK_COMMENT.sub(" ", current)
         out.append(stripped)
         out.append(_BLOCK_COMMENT.sub("", current))
-    if _CONTROL.search(current):
+    if not current.isprintable() and _CONTROL.search(current):
         out.append(_CONTROL.sub("", current))
     return out
 
 
 def squeeze(text: str) -> str:
-    """Lower-case with runs of whitespace folded to one space (rules then need no `\\s+`)."""
-    return _WHITESPACE.sub(" ", text).lower()
+    """Lower-case, whitespace runs folded to one space and trimmed (rules need no `\\s+`)."""
+    return " ".join(text.split()).lower()
+
+
+def folded_views(text: str) -> list[tuple[str, str]]:
+    """(view, squeezed view) pairs; computed once per input and shared by both detectors."""
+    return [(view, squeeze(view)) for view in views(text)]

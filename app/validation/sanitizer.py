@@ -15,6 +15,8 @@ import nh3
 from markupsafe import escape
 
 from app.validation import validators
+from app.validation.decoding import folded_views
+from app.validation.sqli import PLAIN as _PLAIN_SQL
 from app.validation.sqli import sql_injection_reason
 from app.validation.xss import xss_reason
 
@@ -48,12 +50,15 @@ class DataSanitizer:
 
     def threat(self, text: str) -> Threat | None:
         """The first threat found in `text`, or None; the middleware calls this per value."""
+        if text.isalnum():
+            return None
         if "\x00" in text:
             return Threat(ThreatKind.NULL_BYTE, "null_byte")
-        rule = sql_injection_reason(text)
+        prepared = None if _PLAIN_SQL.fullmatch(text) else folded_views(text)
+        rule = sql_injection_reason(text, prepared)
         if rule is not None:
             return Threat(ThreatKind.SQL_INJECTION, rule)
-        rule = xss_reason(text)
+        rule = xss_reason(text, prepared)
         if rule is not None:
             return Threat(ThreatKind.XSS, rule)
         return None

@@ -20,14 +20,26 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from app.validation.decoding import squeeze, views
+from app.validation.decoding import folded_views
 
 # None of these characters: no tag, no attribute, no URL scheme, no call. Nothing to look at.
 _TRIGGERS = frozenset("<>:(`=&%\\")
 
 
 def _any(*needles: str) -> Callable[[str], bool]:
-    return lambda text: any(needle in text for needle in needles)
+    """A gate: does the text contain any of these substrings? Plain `in` tests: a C substring
+    search each, cheaper than one regex alternation on long text (bench/validation_detection.py)."""
+    if len(needles) == 1:
+        needle = needles[0]
+        return lambda text: needle in text
+
+    def gate(text: str) -> bool:
+        for needle in needles:  # noqa: SIM110 - a generator costs ~1 µs a call here
+            if needle in text:
+                return True
+        return False
+
+    return gate
 
 
 # (gate, pattern) per rule: substring tests first, the regex only when they pass.
@@ -96,19 +108,20 @@ _SCHEME = re.compile(
 )
 _COMPILED = [(name, gate, re.compile(pattern)) for name, (gate, pattern) in _RULES.items()]
 _SCHEME_WORDS = _any("script", "mocha", "data:")
-_GAPS = re.compile(r"[\s\x00-\x1f]+")
 
 
-def xss_reason(text: str) -> str | None:
-    """Name of the first rule that flags `text` as cross-site scripting, or None."""
+def xss_reason(text: str, prepared: list[tuple[str, str]] | None = None) -> str | None:
+    """Name of the first rule that flags `text` as cross-site scripting, or None.
+
+    `prepared` is `folded_views(text)` when the caller already has it.
+    """
     if not text or _TRIGGERS.isdisjoint(text):
         return None
-    for view in views(text):
-        folded = squeeze(view)
+    for _, folded in prepared or folded_views(text):
         for name, gate, pattern in _COMPILED:
             if gate(folded) and pattern.search(folded):
                 return name
-        if ":" in folded and _SCHEME_WORDS(_GAPS.sub("", folded)) and _SCHEME.search(folded):
+        if ":" in folded and _SCHEME_WORDS(folded.replace(" ", "")) and _SCHEME.search(folded):
             return "script_url"
     return None
 

@@ -24,10 +24,30 @@ OUT = Path(__file__).parent / "benign"
 FORTUNE_DIR = Path("/usr/share/games/fortunes")
 FORTUNE_FILES = ["fortunes", "literature", "wisdom", "people", "science", "humorists", "computers"]
 README_PACKAGES = [
-    "httpx", "rich", "fastapi", "typer", "starlette", "uvicorn", "redis", "pydantic", "httpcore",
-    "slowapi", "humanize", "cyclopts", "griffe", "nh3", "pydantic_settings",
+    "httpx",
+    "rich",
+    "fastapi",
+    "typer",
+    "starlette",
+    "uvicorn",
+    "redis",
+    "pydantic",
+    "httpcore",
+    "slowapi",
+    "humanize",
+    "cyclopts",
+    "griffe",
+    "nh3",
+    "pydantic_settings",
 ]
-STDLIB_MODULES = ["textwrap.py", "shlex.py", "json/encoder.py", "fnmatch.py", "glob.py", "string.py"]
+STDLIB_MODULES = [
+    "textwrap.py",
+    "shlex.py",
+    "json/encoder.py",
+    "fnmatch.py",
+    "glob.py",
+    "string.py",
+]
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
 
 
@@ -65,7 +85,8 @@ def markdown_and_code() -> tuple[list[str], list[str]]:
         blocks += [b for b in re.split(r"\n\s*\n", prose) if len(b.strip()) > 1]
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     for module in STDLIB_MODULES:
-        lines = [ln for ln in (stdlib / module).read_text(encoding="utf-8").splitlines() if ln.strip()]
+        source = (stdlib / module).read_text(encoding="utf-8")
+        lines = [line for line in source.splitlines() if line.strip()]
         code += ["\n".join(lines[i : i + 6]) for i in range(0, len(lines), 6)]
     return blocks, code
 
