@@ -145,7 +145,9 @@ class ValidationMiddleware:
             self.hooks.append(on_suspicious)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.exempt_paths or ("\0",)):
+        if scope["type"] != "http" or (
+            self.exempt_paths and scope["path"].startswith(self.exempt_paths)
+        ):
             await self.app(scope, receive, send)
             return
         headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
