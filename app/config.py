@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     # Monitoring
     prometheus_metrics_enabled: bool = True
     prometheus_url: str | None = Field(None, description="Prometheus checked by /health/detailed.")
-    prefect_api_url: str | None = Field(None, description="Prefect API checked by /health/detailed.")
+    prefect_api_url: str | None = Field(
+        None, description="Prefect API checked by /health/detailed."
+    )
     kubernetes_api_url: str | None = Field(
         None, description="Kubernetes API checked by /health/detailed when set."
     )
