@@ -16,8 +16,7 @@ from markupsafe import escape
 
 from app.validation import validators
 from app.validation.decoding import folded_views
-from app.validation.sqli import PLAIN as _PLAIN_SQL
-from app.validation.sqli import sql_injection_reason
+from app.validation.sqli import is_plain, sql_injection_reason
 from app.validation.xss import xss_reason
 
 
@@ -54,8 +53,9 @@ class DataSanitizer:
             return None
         if "\x00" in text:
             return Threat(ThreatKind.NULL_BYTE, "null_byte")
-        prepared = None if _PLAIN_SQL.fullmatch(text) else folded_views(text)
-        rule = sql_injection_reason(text, prepared)
+        plain = is_plain(text)
+        prepared = None if plain else folded_views(text)
+        rule = sql_injection_reason(text, prepared, plain)
         if rule is not None:
             return Threat(ThreatKind.SQL_INJECTION, rule)
         rule = xss_reason(text, prepared)

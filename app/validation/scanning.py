@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -38,24 +37,18 @@ class UndecodableBody(Exception):
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _key_path(path: str, key: str) -> str:
-    return f"{path}.{key}" if key.isidentifier() else f"{path}[{json.dumps(key)}]"
-
-
-def _json_strings(document: Any) -> Iterator[tuple[str, str]]:
-    """(path, string) for every key and string value, depth-first, without recursion."""
-    stack: list[tuple[str, Any]] = [("$", document)]
-    while stack:
-        path, node = stack.pop()
-        if isinstance(node, str):
-            yield path, node
-        elif isinstance(node, dict):
-            for key, value in reversed(node.items()):
-                child = _key_path(path, key)
-                yield child, key
-                stack.append((child, value))
-        elif isinstance(node, list):
-            stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(node))))
+def _path(trail: list[tuple[int, str | int]], index: int) -> str:
+    """`$.items[3].note` for the node at `trail[index]`, by following parent links."""
+    parts: list[str] = []
+    while index > 0:
+        index, step = trail[index]
+        if isinstance(step, int):
+            parts.append(f"[{step}]")
+        elif step.isidentifier():
+            parts.append(f".{step}")
+        else:
+            parts.append(f"[{json.dumps(step)}]")
+    return "$" + "".join(reversed(parts))
 
 
 def scan_pairs(
@@ -87,17 +80,39 @@ def scan_query(sanitizer: DataSanitizer, raw: bytes, prefix: str = "query") -> F
 
 
 def scan_json(sanitizer: DataSanitizer, body: bytes) -> Finding | None:
-    """Scan a JSON body; ValueError if it is not JSON (the caller lets the app answer that)."""
+    """Scan a JSON body; ValueError if it is not JSON (the caller lets the app answer that).
+
+    Every key and string value is checked, depth-first, without recursion. Paths are not
+    formatted while walking (most bodies have no finding): `trail` records each node's parent
+    and step, and `_path` names the one string that is flagged.
+    """
     try:
         document = json.loads(body)
     except RecursionError:
         raise JsonTooDeep from None
     except UnicodeDecodeError:
         raise UndecodableBody("JSON body is not UTF-8, UTF-16 or UTF-32") from None
-    for path, text in _json_strings(document):
-        if not text.isascii() and _SURROGATE.search(text):
-            raise UndecodableBody(f"{path} holds a lone UTF-16 surrogate")
-        threat = sanitizer.threat(text)
-        if threat is not None:
-            return Finding(path, threat)
+    threat_of = sanitizer.threat
+    trail: list[tuple[int, str | int]] = [(0, "")]
+    stack: list[tuple[int, Any]] = [(0, document)]
+    while stack:
+        index, node = stack.pop()
+        if isinstance(node, dict):  # pushed in reverse so that they pop in document order
+            for key, value in reversed(node.items()):
+                trail.append((index, key))
+                child = len(trail) - 1
+                stack.append((child, value))
+                stack.append((child, key))
+        elif isinstance(node, list):
+            for position in range(len(node) - 1, -1, -1):
+                item = node[position]
+                if isinstance(item, str | dict | list):
+                    trail.append((index, position))
+                    stack.append((len(trail) - 1, item))
+        elif isinstance(node, str):
+            if not node.isascii() and _SURROGATE.search(node):
+                raise UndecodableBody(f"{_path(trail, index)} holds a lone UTF-16 surrogate")
+            threat = threat_of(node)
+            if threat is not None:
+                return Finding(_path(trail, index), threat)
     return None

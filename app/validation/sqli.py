@@ -24,12 +24,21 @@ import re
 
 import libinjection
 
-from app.validation.decoding import folded_views
+from app.validation.decoding import folded_views, squeeze
 from app.validation.sqli_rules import first_rule
 
-# Text made only of these characters cannot close a string or start SQL syntax; only a keyword
-# sequence (`union all select`) is worth looking for in it.
-PLAIN = re.compile(r"[\w .,@!?:+/\u00c0-\uffff-]*")
+# Text made only of word characters, spaces, light punctuation and apostrophes inside words
+# (`O'Brien`) has no quote to close and no operator: it needs no decoding and no libinjection.
+# Only words can make it SQL (`drop table users`, `union all select`), so the rules run only
+# when one of these keywords is in it.
+PLAIN = re.compile(r"[\w .,@!?:+/\u00c0-\uffff'-]*")
+_LOOSE_APOSTROPHE = re.compile(r"(?<!\w)'|'(?!\w)")
+_PLAIN_KEYWORDS = re.compile(  # searched in lower-cased text: IGNORECASE is several times slower
+    r"union|select|drop|truncate|create|alter|insert|delete|update|grant|xp_|sp_|exec"
+    r"|information_schema|sys(?:objects|columns)|between|\sby\s|@@|0x"
+)
+# The only identifiers a rule flags on their own: stored procedures and system catalogues.
+_IDENTIFIER_RULE = re.compile(r"xp_|sp_|information_schema|sysobjects|syscolumns")
 _KEYWORDS_ONLY = re.compile(
     r"\bunion\s+(all\s+|distinct\s+)?select\b|\bselect\s+(top\s+\d|@@)|@@[a-z]"
     r"|\b(order|group)\s+by\s+\d+\s*$|\b0x[0-9a-f]{16,}",
@@ -41,25 +50,34 @@ _KEYWORDS_ONLY = re.compile(
 _QUOTE = re.compile(r"(?<!\w)'|'(?!\w)|[\"`]")
 
 
-def _keywords_only(text: str) -> bool:
-    low = text.lower()
-    if "union" in low or "select" in low or "@@" in low or " by " in low or "0x" in low:
-        return _KEYWORDS_ONLY.search(text) is not None
-    return False
+def is_plain(text: str) -> bool:
+    """True for text that only words can make into SQL (see PLAIN)."""
+    return (
+        PLAIN.fullmatch(text) is not None
+        and "--" not in text
+        and ("'" not in text or _LOOSE_APOSTROPHE.search(text) is None)
+    )
 
 
-def sql_injection_reason(text: str, prepared: list[tuple[str, str]] | None = None) -> str | None:
+def sql_injection_reason(
+    text: str, prepared: list[tuple[str, str]] | None = None, plain: bool | None = None
+) -> str | None:
     """Name of the first rule that flags `text` as SQL injection, or None.
 
     The name goes into logs and the 400 body, so an operator can see why an input was refused.
-    `prepared` is `folded_views(text)` when the caller already has it.
+    `prepared` (`folded_views(text)`) and `plain` (`is_plain(text)`) save the work when the
+    caller already has them.
     """
-    if not text:
+    if not text or text.isalnum():
         return None
-    if text.isalnum():
-        return None
-    if PLAIN.fullmatch(text) and "--" not in text:
-        return "keyword_sequence" if _keywords_only(text) else None
+    if text.isidentifier() and _IDENTIFIER_RULE.search(text.lower()) is None:
+        return None  # a lone identifier (most JSON keys and many values) is not SQL
+    if is_plain(text) if plain is None else plain:
+        if _PLAIN_KEYWORDS.search(text.lower()) is None:
+            return None
+        if _KEYWORDS_ONLY.search(text):
+            return "keyword_sequence"
+        return first_rule(squeeze(text))
     for index, (view, folded) in enumerate(prepared or folded_views(text)):
         if index < 2 and _QUOTE.search(view) and _libinjection(view):
             return "libinjection"

@@ -108,7 +108,7 @@ RULES: list[tuple[str, Check, Check]] = [
         _regex(
             r"\bselect ?(\*|@@|null\b|top \d|count ?\(|distinct\b|\( ?(select|sleep|\d|case|if"
             r"|char)|(\d+|null) ?,|[a-z_]+\(|[\w.@`\[\]]+( ?, ?[\w.@`\[\]]+)* from [\w.`\[\]]+ ?"
-            r"(where|;|--|#|\)|order|group|limit|union|$))"
+            r"(where\b|;|--|#|\)|order by|group by|limit \d|union\b|$))"
         ),
     ),
     # Data-changing statements in SQL shape.
@@ -168,7 +168,11 @@ RULES: list[tuple[str, Check, Check]] = [
     # Boolean injection: OR/AND followed by a comparison that is always true or always false.
     ("tautology", lambda text: _BOOLEAN_WORD.search(text) is not None, _tautology),
     # A quote or bracket closed, then a comment that cuts off the rest of the real query.
-    ("comment_cutoff", _any("--", "#"), _comment_cutoff),
+    (
+        "comment_cutoff",
+        lambda text: "--" in text[-8:] or "#" in text[-6:] or text.lstrip(" ;")[:2] == "--",
+        _comment_cutoff,
+    ),
     (
         "inline_comment",
         _any("/*", "--&", "-- &"),
