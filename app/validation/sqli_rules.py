@@ -160,7 +160,9 @@ RULES: list[tuple[str, Check, Check]] = [
         "db_function",
         _any("exec", "xp_", "sp_", "declare"),
         _regex(
-            r"\bexec ?\( ?@|\bexec(ute)? (master\.|xp_|sp_)|\bxp_[a-z]+"
+            r"\bexec ?\( ?@|\bexec(ute)? (master\.|xp_|sp_)"
+            r"|\bxp_(cmdshell|reg\w+|dirtree|fileexist|servicecontrol|availablemedia|loginconfig"
+            r"|makecab|ntsec\w*|terminate_process|sendmail|msver|enumgroups)\b"
             r"|\bsp_(password|addlogin|addsrvrolemember|executesql|oacreate|configure)"
             r"|\bdeclare @\w+ n?varchar|\bexecute immediate '"
         ),
