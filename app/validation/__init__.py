@@ -23,8 +23,13 @@ Interface (what `app/main.py` and monitoring use)::
 * Metric (when `registry` is given): counter `floodgate_suspicious_inputs_total` with labels
   `kind`, `rule`, `location`, `action` (`blocked`|`reported`). No metric is ever registered on
   prometheus_client's global default registry. Or pass `on_suspicious` and count it yourself.
-* Malformed JSON or undecodable bytes pass through to the app (FastAPI answers 422); JSON too
-  deeply nested to parse gets 400. The middleware never answers 500.
+* Malformed JSON passes through to the app (FastAPI answers 422). Refused here with 400: JSON
+  too deeply nested to parse, JSON that is not UTF-8/16/32 or holds lone surrogates, text
+  bodies that do not decode. `create_app` should also call
+  `install_validation_error_handler(app)`: FastAPI's own 422 handler crashes (500) echoing
+  binary input back, e.g. an image posted to a JSON route. Never a 500, property-tested.
+* Cost (bench/validation_detection.py): ~20 µs CPU for a GET with a query string, ~90 µs for a
+  0.7 kB JSON body with 52 strings; plain identifiers and numbers cost well under 1 µs each.
 
 Building blocks, usable on their own: `DataSanitizer` (detect_sql_injection, detect_xss,
 escape_html, sanitize_html via nh3, remove_null_bytes, validate_email/url/phone),
@@ -38,6 +43,7 @@ are. bench/validation_detection.py measures what the detectors catch and what th
 """
 
 from app.validation.errors import InvalidInput
+from app.validation.fastapi_errors import install_validation_error_handler
 from app.validation.input_validator import InputValidator
 from app.validation.middleware import (
     SuspiciousInput,
@@ -56,5 +62,6 @@ __all__ = [
     "Threat",
     "ThreatKind",
     "ValidationMiddleware",
+    "install_validation_error_handler",
     "suspicious_input_counter",
 ]
