@@ -21,20 +21,22 @@ from app.monitoring.names import UNMATCHED_ROUTE
 def route_template(scope: Scope, outer_root_path: str = "") -> str:
     """The matched route's template, prefixed by any mount it sits under; `<unmatched>` if none.
 
-    A mount's prefix is read from `root_path`, which holds the concrete matched prefix: mounts
-    with path parameters would leak values into the label, so keep parameters out of mounts
-    (FastAPI's `include_router` does not mount, it copies routes, so this is the rare case).
+    Routers record the matched route in `scope["route"]` (FastAPI only for its own routes, not
+    for a plain `Mount`). A mount's prefix is read from `root_path`, which the mount extends by
+    the CONCRETE matched prefix: mounts with path parameters would leak values into the label,
+    so keep parameters out of mounts (FastAPI's `include_router` copies routes, it does not
+    mount, so this is the rare case).
     """
+    root_path: str = scope.get("root_path", "")
+    prefix = root_path[len(outer_root_path):] if len(root_path) > len(outer_root_path) else ""
     route = scope.get("route")
     path = getattr(route, "path", None)
+    if isinstance(route, Mount) or (route is None and prefix):
+        mount_path = path if isinstance(route, Mount) and isinstance(path, str) else prefix
+        return f"{mount_path}/{{path:path}}"
     if not isinstance(path, str):
         return UNMATCHED_ROUTE
-    if isinstance(route, Mount):
-        return f"{path}/{{path:path}}"
-    root_path: str = scope.get("root_path", "")
-    if len(root_path) > len(outer_root_path):
-        return root_path[len(outer_root_path):] + path
-    return path
+    return prefix + path
 
 
 class PrometheusMiddleware:

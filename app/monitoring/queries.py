@@ -8,8 +8,6 @@ an integrity error is a data bug, a syntax error is a code bug.
 
 from __future__ import annotations
 
-import asyncio
-
 from app.monitoring.names import QUERY_ERROR_CATEGORIES
 
 # Class-name fragments, checked along the MRO, first match wins (order matters: a
@@ -33,10 +31,12 @@ _NAME_FRAGMENTS: tuple[tuple[str, str], ...] = (
 
 def categorize_query_error(error: BaseException) -> str:
     """Return one of `QUERY_ERROR_CATEGORIES` for an exception raised by a query."""
-    if isinstance(error, TimeoutError | asyncio.TimeoutError):
+    if isinstance(error, TimeoutError):  # asyncio.TimeoutError is TimeoutError since 3.11
         return "timeout"
     if isinstance(error, ConnectionError):
         return "connection"
+    if "syntax error" in str(error).lower():  # sqlite3 raises OperationalError for these
+        return "syntax"
     for cls in type(error).__mro__:
         for fragment, category in _NAME_FRAGMENTS:
             if fragment in cls.__name__:
