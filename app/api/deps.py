@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, HTTPException, Request
@@ -25,23 +25,31 @@ def get_metrics(request: Request) -> MetricsCollector:
     return collector
 
 
+def _started(request: Request, name: str) -> Any:
+    """State the lifespan creates; a 503 (not a 500) if the server runs without lifespan."""
+    try:
+        return getattr(request.app.state, name)
+    except AttributeError:
+        raise HTTPException(503, "not started: the app's lifespan has not run") from None
+
+
 def get_health(request: Request) -> HealthCheckCollector:
-    health: HealthCheckCollector = request.app.state.health
+    health: HealthCheckCollector = _started(request, "health")
     return health
 
 
 def get_http_client(request: Request) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = request.app.state.http
+    client: httpx.AsyncClient = _started(request, "http")
     return client
 
 
 def get_redis(request: Request) -> RedisClient | None:
-    redis: RedisClient | None = request.app.state.redis
+    redis: RedisClient | None = _started(request, "redis")
     return redis
 
 
 def get_session_store(request: Request) -> RedisSessionStore:
-    store: RedisSessionStore | None = request.app.state.session_store
+    store: RedisSessionStore | None = _started(request, "session_store")
     if store is None:
         raise HTTPException(503, "sessions need Redis: set REDIS_URL")
     return store

@@ -15,6 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from tests.support.ports import free_port
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default backlog of 5 makes concurrent connects wait ~1 s
+    daemon_threads = True
+
+
 @contextmanager
 def running_stub_api(routes: Mapping[str, tuple[int, str]]) -> Iterator[str]:
     """Serve `GET path` → (status, JSON body); other paths 404. Yields the base URL."""
@@ -32,8 +37,7 @@ def running_stub_api(routes: Mapping[str, tuple[int, str]]) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", free_port()), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -73,3 +77,56 @@ def running_silent_server() -> Iterator[str]:
         for conn in held:
             conn.close()
         listener.close()
+
+
+class ConcurrencyMeter:
+    """Counts requests being served at once and remembers the peak."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.active = 0
+        self.peak = 0
+        self.connections: set[tuple[str, int]] = set()
+
+    def enter(self, peer: tuple[str, int]) -> None:
+        with self.lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+            self.connections.add(peer)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.active -= 1
+
+
+@contextmanager
+def running_slow_server(delay_seconds: float) -> Iterator[tuple[str, ConcurrencyMeter]]:
+    """Answer every GET after `delay_seconds`, measuring concurrency and distinct connections."""
+    meter = ConcurrencyMeter()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, so pooled connections are reused
+
+        def do_GET(self) -> None:
+            meter.enter(self.client_address)
+            try:
+                threading.Event().wait(delay_seconds)
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            finally:
+                meter.leave()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = _Server(("127.0.0.1", free_port()), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", meter
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
