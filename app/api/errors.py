@@ -20,7 +20,7 @@ logger = logging.getLogger("app.errors")
 async def unhandled_exception_handler(request: Request, error: Exception) -> JSONResponse:
     request_id = request.scope.get("state", {}).get("request_id", "-")
     logger.error(
-        "unhandled %s in %s %s", type(error).__name__, request.method, request.url.path,
+        "unhandled %s in %s %s", type(error).__name__, request.method, request.scope.get("path"),
         exc_info=error, extra={"request_id": request_id},
     )
     return JSONResponse(
