@@ -51,14 +51,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     if settings.prometheus_metrics_enabled:
         app.include_router(metrics.router)
-    _install_middleware(app, settings)
+    install_middleware(app, settings, app.state.metrics)
     return app
 
 
-def _install_middleware(app: FastAPI, settings: Settings) -> None:
+def install_middleware(app: FastAPI, settings: Settings, collector: MetricsCollector) -> None:
+    """Add the runtime's middleware stack to `app` (public for benchmarks and embedders)."""
     # `add_middleware` wraps what was added before: add innermost first.
     if settings.prometheus_metrics_enabled:
-        app.add_middleware(PrometheusMiddleware, collector=app.state.metrics)
+        app.add_middleware(PrometheusMiddleware, collector=collector)
     app.add_middleware(CorrelationIdMiddleware)
 
 

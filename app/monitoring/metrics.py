@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.exposition import generate_latest
 
 from app.monitoring import names
+from app.monitoring.http_metrics import HttpRequestMetrics
 from app.monitoring.queries import categorize_query_error
 
 _BASE = (names.APP_LABEL, names.VERSION_LABEL)
@@ -36,19 +37,8 @@ class MetricsCollector:
         self.version = version
         self.registry = registry if registry is not None else CollectorRegistry()
         reg = self.registry
-        self._requests = Counter(
-            names.HTTP_REQUESTS_TOTAL, "HTTP requests by method, route template and status.",
-            names.HTTP_REQUEST_LABELS, registry=reg,
-        )
-        self._durations = Histogram(
-            names.HTTP_REQUEST_DURATION_SECONDS,
-            "Time from request start to the last response byte, by route template.",
-            names.HTTP_DURATION_LABELS, buckets=names.HTTP_DURATION_BUCKETS, registry=reg,
-        )
-        self._in_progress = Gauge(
-            names.HTTP_REQUESTS_IN_PROGRESS, "HTTP requests being served now.", _BASE,
-            registry=reg,
-        ).labels(app_name, version)
+        self.http = HttpRequestMetrics(app_name, version)
+        reg.register(self.http)
         self._exceptions = Counter(
             names.UNHANDLED_EXCEPTIONS_TOTAL, "Exceptions that escaped a handler, by class.",
             (*_BASE, "type"), registry=reg,
@@ -89,32 +79,14 @@ class MetricsCollector:
             names.OPERATION_DURATION_SECONDS, "Non-HTTP operation duration.",
             (*_BASE, "operation"), buckets=names.OPERATION_DURATION_BUCKETS, registry=reg,
         )
-        # `labels()` validates and hashes on every call; the hot path looks children up here.
-        self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        # `labels()` validates and hashes on every call; cached children skip it.
         self._cache_children: dict[str, tuple[Any, Any]] = {}
 
     # -- HTTP -------------------------------------------------------------------------------
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Count one finished HTTP request and record its duration."""
-        key = (method, route, status)
-        children = self._request_children.get(key)
-        if children is None:
-            method_label = normalize_method(method)
-            children = (
-                self._requests.labels(self.app_name, self.version, method_label, route,
-                                      str(status)),
-                self._durations.labels(self.app_name, self.version, method_label, route),
-            )
-            self._request_children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
-
-    def request_started(self) -> None:
-        self._in_progress.inc()
-
-    def request_finished(self) -> None:
-        self._in_progress.dec()
+        """Count one finished HTTP request and record its duration (event loop thread only)."""
+        self.http.observe(method, route, status, seconds)
 
     def record_unhandled_exception(self, error: BaseException) -> None:
         """Count an exception that escaped a handler, by its class name."""

@@ -27,9 +27,12 @@ def route_template(scope: Scope, outer_root_path: str = "") -> str:
     so keep parameters out of mounts (FastAPI's `include_router` copies routes, it does not
     mount, so this is the rare case).
     """
-    root_path: str = scope.get("root_path", "")
-    prefix = root_path[len(outer_root_path):] if len(root_path) > len(outer_root_path) else ""
     route = scope.get("route")
+    root_path: str = scope.get("root_path", "")
+    if route is not None and root_path == outer_root_path and type(route) is not Mount:
+        path = getattr(route, "path", None)  # the common case: a route of the app itself
+        return path if isinstance(path, str) else UNMATCHED_ROUTE
+    prefix = root_path[len(outer_root_path):] if len(root_path) > len(outer_root_path) else ""
     path = getattr(route, "path", None)
     if isinstance(route, Mount) or (route is None and prefix):
         mount_path = path if isinstance(route, Mount) and isinstance(path, str) else prefix
@@ -55,7 +58,7 @@ class PrometheusMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        collector = self.collector
+        http = self.collector.http
         outer_root_path: str = scope.get("root_path", "")
         status = 500
 
@@ -66,16 +69,16 @@ class PrometheusMiddleware:
             await send(message)
 
         start = time.perf_counter()
-        collector.request_started()
+        http.in_progress += 1
         try:
             await self.app(scope, receive, send_with_status)
         except Exception as error:
             status = 500
-            collector.record_unhandled_exception(error)
+            self.collector.record_unhandled_exception(error)
             raise
         finally:
-            collector.request_finished()
-            collector.observe_request(
+            http.in_progress -= 1
+            http.observe(
                 scope["method"], route_template(scope, outer_root_path), status,
                 time.perf_counter() - start,
             )
