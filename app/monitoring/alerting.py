@@ -25,6 +25,11 @@ from prometheus_client.utils import floatToGoString
 from app.monitoring import names
 
 _BY = "app, version"
+# Scrapes and health probes are excluded from the HTTP alerts, as in the canary analysis
+# (blocks/prometheus.py): Prometheus calls /metrics every scrape interval and load balancers
+# probe /health, and their fast 200s would dilute a real error rate or latency.
+EXCLUDED_ROUTES = "/metrics|/health.*"
+_SERVED = f'route!~"{EXCLUDED_ROUTES}"'
 
 
 @dataclass(frozen=True)
@@ -69,8 +74,9 @@ class AlertingRules:
         return [
             _alert(
                 "FloodgateHighErrorRate",
-                f'sum by ({_BY}) (rate({names.HTTP_REQUESTS_TOTAL}{{status=~"5.."}}[5m]))\n'
-                f"  / sum by ({_BY}) (rate({names.HTTP_REQUESTS_TOTAL}[5m]))\n"
+                f"sum by ({_BY}) "
+                f'(rate({names.HTTP_REQUESTS_TOTAL}{{{_SERVED},status=~"5.."}}[5m]))\n'
+                f"  / sum by ({_BY}) (rate({names.HTTP_REQUESTS_TOTAL}{{{_SERVED}}}[5m]))\n"
                 f"> {t.error_rate:g}",
                 t.for_error_rate, "critical",
                 "High HTTP error rate on {{ $labels.app }} {{ $labels.version }}",
@@ -80,7 +86,7 @@ class AlertingRules:
             _alert(
                 "FloodgateHighLatencyP95",
                 f"histogram_quantile(0.95, sum by ({_BY}, le) "
-                f"(rate({names.HTTP_REQUEST_DURATION_SECONDS}_bucket[5m])))\n"
+                f"(rate({names.HTTP_REQUEST_DURATION_SECONDS}_bucket{{{_SERVED}}}[5m])))\n"
                 f"> {t.p95_latency_seconds:g}",
                 t.for_latency, "warning",
                 "Slow responses on {{ $labels.app }} {{ $labels.version }}",
