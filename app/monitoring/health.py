@@ -6,7 +6,8 @@ concurrently, so the endpoint answers in about max(latency) rather than their su
 
 Overall state and HTTP status (decided here, documented in the README):
 * `healthy`   — every check passed                         → 200
-* `degraded`  — only OPTIONAL components failed             → 200 (keep serving traffic: a load
+* `degraded`  — only OPTIONAL components failed, or a component
+                reports itself degraded                     → 200 (keep serving traffic: a load
                 balancer must not pull every replica because Prometheus is down)
 * `unhealthy` — at least one CRITICAL component failed      → 503
 Which components are critical is configuration (`HEALTH_CRITICAL_COMPONENTS`, default
@@ -24,11 +25,17 @@ from enum import StrEnum
 from typing import Any
 
 Probe = Callable[[], Awaitable[None]]
-"""Returns when the dependency is fine; raises (anything) when it is not."""
+"""Returns when the dependency is fine; raises `ComponentDegraded` when it works in a reduced
+way (e.g. a rate limiter admitting unchecked while Redis is away), anything else when down."""
+
+
+class ComponentDegraded(Exception):
+    """Raised by a probe whose component works, but in a reduced way."""
 
 
 class ComponentStatus(StrEnum):
     UP = "up"
+    DEGRADED = "degraded"
     DOWN = "down"
 
 
@@ -81,11 +88,13 @@ class HealthReport:
 
 
 def overall_status(components: Sequence[ComponentHealth]) -> OverallStatus:
-    """Critical failure → unhealthy; optional failure only → degraded; none → healthy."""
-    down = [c for c in components if c.status is ComponentStatus.DOWN]
-    if any(c.critical for c in down):
+    """A critical component down → unhealthy; any other component down, or any degraded →
+    degraded; otherwise healthy."""
+    if any(c.critical and c.status is ComponentStatus.DOWN for c in components):
         return OverallStatus.UNHEALTHY
-    return OverallStatus.DEGRADED if down else OverallStatus.HEALTHY
+    if any(c.status is not ComponentStatus.UP for c in components):
+        return OverallStatus.DEGRADED
+    return OverallStatus.HEALTHY
 
 
 class HealthCheckCollector:
@@ -106,14 +115,16 @@ class HealthCheckCollector:
 
     async def _run(self, check: ComponentCheck) -> ComponentHealth:
         start = time.perf_counter()
-        error: str | None = None
+        status, error = ComponentStatus.DOWN, None
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 await check.probe()
+            status = ComponentStatus.UP
         except TimeoutError:
             error = f"no answer within {self.timeout_seconds:g}s"
+        except ComponentDegraded as exc:
+            status, error = ComponentStatus.DEGRADED, str(exc)[:300]
         except Exception as exc:  # a failing dependency is a result here, not an error
             error = f"{type(exc).__name__}: {exc}"[:300]
         latency_ms = (time.perf_counter() - start) * 1000
-        status = ComponentStatus.UP if error is None else ComponentStatus.DOWN
         return ComponentHealth(check.name, status, check.critical, latency_ms, error)

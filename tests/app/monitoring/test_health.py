@@ -8,6 +8,7 @@ import pytest
 
 from app.monitoring.health import (
     ComponentCheck,
+    ComponentDegraded,
     ComponentHealth,
     ComponentStatus,
     HealthCheckCollector,
@@ -106,3 +107,13 @@ def test_invalid_configuration_is_refused():
         HealthCheckCollector([], 0)
     with pytest.raises(ValueError, match="duplicate"):
         HealthCheckCollector([ComponentCheck("a", ok, True), ComponentCheck("a", ok, True)], 1)
+
+
+async def test_a_degraded_component_degrades_even_when_critical():
+    async def reduced() -> None:
+        raise ComponentDegraded("admitting unchecked: redis unreachable")
+
+    report = await HealthCheckCollector([ComponentCheck("rate_limiter", reduced, True)], 1).check()
+    assert report.status is OverallStatus.DEGRADED
+    assert report.components[0].status is ComponentStatus.DEGRADED
+    assert report.components[0].error == "admitting unchecked: redis unreachable"
