@@ -1,6 +1,7 @@
 """Scaling configuration: shared sessions, pool sizing, HPA/PDB and load-balancer manifests."""
 
 from app.scaling.autoscaling import AutoScalingPolicy
+from app.scaling.bundle import scaling_manifests
 from app.scaling.load_balancing import BalancingMethod, LoadBalancingConfig, UpstreamServer
 from app.scaling.manifests import to_yaml
 from app.scaling.pools import ConnectionPoolConfig
@@ -14,5 +15,6 @@ __all__ = [
     "RedisSessionStore",
     "Session",
     "UpstreamServer",
+    "scaling_manifests",
     "to_yaml",
 ]
