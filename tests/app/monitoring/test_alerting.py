@@ -82,3 +82,18 @@ def test_yaml_round_trips_to_the_rule_groups():
 def test_bad_thresholds_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         AlertThresholds(**kwargs)
+
+
+@pytest.mark.integration
+def test_a_real_prometheus_loads_every_rule(tmp_path):
+    import httpx
+
+    from tests.support.prometheus import running_prometheus
+
+    rules = tmp_path / "floodgate-rules.yml"
+    rules.write_text(alert_rules_yaml())
+    with running_prometheus(tmp_path / "prom", rule_files=[rules]) as prometheus:
+        groups = httpx.get(f"{prometheus.url}/api/v1/rules", timeout=10).json()["data"]["groups"]
+    loaded = {rule["name"]: rule["health"] for group in groups for rule in group["rules"]}
+    assert set(loaded) == {rule["alert"] for rule in AlertingRules().rules()}
+    assert set(loaded.values()) <= {"ok", "unknown"}
