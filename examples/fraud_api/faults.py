@@ -41,8 +41,13 @@ def _exempt(path: str) -> bool:
 class FaultInjectionMiddleware:
     """Pure ASGI: answers 503 on health when unhealthy, delays and fails business requests."""
 
-    def __init__(self, app: ASGIApp, faults: FaultSettings, health_path: str = "/health",
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        faults: FaultSettings,
+        health_path: str = "/health",
+        rng: random.Random | None = None,
+    ) -> None:
         self.app = app
         self.faults = faults
         self.health_path = health_path
@@ -67,15 +72,19 @@ class FaultInjectionMiddleware:
                 return
         await self.app(scope, receive, send)
 
-    async def _answer_instead(self, scope: Scope, receive: Receive, send: Send, status: int,
-                              body: dict[str, str]) -> None:
+    async def _answer_instead(
+        self, scope: Scope, receive: Receive, send: Send, status: int, body: dict[str, str]
+    ) -> None:
         """Run the route (so it is matched and labelled) but send `status`/`body` instead."""
         sent = False
 
         async def replace(message: Message) -> None:
             nonlocal sent
-            if message["type"] == "http.response.body" and not message.get("more_body") \
-                    and not sent:
+            if (
+                message["type"] == "http.response.body"
+                and not message.get("more_body")
+                and not sent
+            ):
                 sent = True
                 await _json(send, status, body)
 
@@ -86,7 +95,14 @@ class FaultInjectionMiddleware:
 
 async def _json(send: Send, status: int, body: dict[str, str]) -> None:
     payload = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
-    ]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})

@@ -16,20 +16,54 @@ from blocks.local.apps import LoadProfile, LocalApp, TrafficRequest
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 SAMPLE_TRANSACTIONS: list[dict[str, Any]] = [
-    {"transaction_id": "lg-1", "user_id": "alice", "amount": "42.50", "currency": "EUR",
-     "merchant_id": "m-grocer", "merchant_category": "grocery", "country": "DE",
-     "home_country": "DE", "card_present": True, "account_age_days": 900},
-    {"transaction_id": "lg-2", "user_id": "bob", "amount": "1299.00", "currency": "EUR",
-     "merchant_id": "m-tech", "merchant_category": "electronics", "country": "FR",
-     "home_country": "DE", "card_present": False, "account_age_days": 30,
-     "transactions_last_24h": 3},
-    {"transaction_id": "lg-3", "user_id": "carol", "amount": "5000.00", "currency": "USD",
-     "merchant_id": "m-coin", "merchant_category": "crypto", "country": "RU",
-     "home_country": "US", "card_present": False, "account_age_days": 5,
-     "transactions_last_24h": 12},
-    {"transaction_id": "lg-4", "user_id": "dave", "amount": "18.90", "currency": "GBP",
-     "merchant_id": "m-cafe", "merchant_category": "restaurant", "country": "GB",
-     "home_country": "GB"},
+    {
+        "transaction_id": "lg-1",
+        "user_id": "alice",
+        "amount": "42.50",
+        "currency": "EUR",
+        "merchant_id": "m-grocer",
+        "merchant_category": "grocery",
+        "country": "DE",
+        "home_country": "DE",
+        "card_present": True,
+        "account_age_days": 900,
+    },
+    {
+        "transaction_id": "lg-2",
+        "user_id": "bob",
+        "amount": "1299.00",
+        "currency": "EUR",
+        "merchant_id": "m-tech",
+        "merchant_category": "electronics",
+        "country": "FR",
+        "home_country": "DE",
+        "card_present": False,
+        "account_age_days": 30,
+        "transactions_last_24h": 3,
+    },
+    {
+        "transaction_id": "lg-3",
+        "user_id": "carol",
+        "amount": "5000.00",
+        "currency": "USD",
+        "merchant_id": "m-coin",
+        "merchant_category": "crypto",
+        "country": "RU",
+        "home_country": "US",
+        "card_present": False,
+        "account_age_days": 5,
+        "transactions_last_24h": 12,
+    },
+    {
+        "transaction_id": "lg-4",
+        "user_id": "dave",
+        "amount": "18.90",
+        "currency": "GBP",
+        "merchant_id": "m-cafe",
+        "merchant_category": "restaurant",
+        "country": "GB",
+        "home_country": "GB",
+    },
 ]
 
 
@@ -40,14 +74,34 @@ BASE_ENV = {"LOG_LEVEL": "WARNING", "RATE_LIMIT_ENABLED": "false"}
 
 def fraud_api_command() -> list[str]:
     return [
-        sys.executable, "-m", "uvicorn", "examples.fraud_api.main:create_service", "--factory",
-        "--host", "127.0.0.1", "--port", "{port}", "--workers", "1", "--no-access-log",
-        "--lifespan", "on", "--log-level", "warning", "--timeout-graceful-shutdown", "5",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "examples.fraud_api.main:create_service",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--workers",
+        "1",
+        "--no-access-log",
+        "--lifespan",
+        "on",
+        "--log-level",
+        "warning",
+        "--timeout-graceful-shutdown",
+        "5",
     ]
 
 
-def fraud_api_app(entry_port: int = 8080, preview_port: int = 8081, replicas: int = 2,
-                  env: dict[str, str] | None = None, rate: float | None = None) -> LocalApp:
+def fraud_api_app(
+    entry_port: int = 8080,
+    preview_port: int = 8081,
+    replicas: int = 2,
+    env: dict[str, str] | None = None,
+    rate: float | None = None,
+) -> LocalApp:
     return LocalApp(
         name="fraud-api",
         command=fraud_api_command(),
@@ -61,8 +115,7 @@ def fraud_api_app(entry_port: int = 8080, preview_port: int = 8081, replicas: in
         load=LoadProfile(
             rate_per_second=rate,
             requests=[
-                TrafficRequest(method="POST", path="/score", bodies=SAMPLE_TRANSACTIONS,
-                               weight=4),
+                TrafficRequest(method="POST", path="/score", bodies=SAMPLE_TRANSACTIONS, weight=4),
                 TrafficRequest(method="GET", path="/model", weight=1),
             ],
         ),

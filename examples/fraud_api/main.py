@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import time
 
-from app.main import create_app
 from starlette.middleware import Middleware
 
 from app.config import Settings
+from app.main import create_app
 from examples.fraud_api.faults import FaultInjectionMiddleware, FaultSettings
 from examples.fraud_api.routes import router
 from examples.fraud_api.version_header import VersionHeaderMiddleware
 
 
-def create_service(settings: Settings | None = None,
-                   faults: FaultSettings | None = None) -> VersionHeaderMiddleware:
+def create_service(
+    settings: Settings | None = None, faults: FaultSettings | None = None
+) -> VersionHeaderMiddleware:
     """Build the service; with no arguments, everything comes from the environment."""
     settings = settings if settings is not None else Settings()
     faults = faults if faults is not None else FaultSettings()

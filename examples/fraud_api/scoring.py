@@ -63,8 +63,15 @@ CATEGORY_RISK = {
     Category.CRYPTO: 1.0,
 }
 
-Amount = Annotated[Decimal, Field(gt=0, le=Decimal("999999999.99"), decimal_places=2,
-                                  description="Transaction amount, at most 2 decimals.")]
+Amount = Annotated[
+    Decimal,
+    Field(
+        gt=0,
+        le=Decimal("999999999.99"),
+        decimal_places=2,
+        description="Transaction amount, at most 2 decimals.",
+    ),
+]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")]
 
@@ -109,7 +116,8 @@ def signals(tx: Transaction) -> dict[str, float]:
         "merchant_category": CATEGORY_RISK[tx.merchant_category],
         "foreign": 1.0 if tx.country != tx.home_country else 0.0,
         "card_not_present": 0.0 if tx.card_present else 1.0,
-        "new_account": 0.0 if tx.account_age_days is None
+        "new_account": 0.0
+        if tx.account_age_days is None
         else max(0.0, 1 - tx.account_age_days / 90),
         "velocity": min(1.0, tx.transactions_last_24h / 20),
     }
@@ -121,8 +129,11 @@ def score(tx: Transaction) -> RiskAssessment:
     confidence = 0.5 + abs(risk - 0.5)
     if tx.account_age_days is None:
         confidence -= 0.15
-    decision = Decision.DECLINE if risk >= DECLINE_AT else (
-        Decision.REVIEW if risk >= REVIEW_AT else Decision.APPROVE)
+    decision = (
+        Decision.DECLINE
+        if risk >= DECLINE_AT
+        else (Decision.REVIEW if risk >= REVIEW_AT else Decision.APPROVE)
+    )
     return RiskAssessment(
         transaction_id=tx.transaction_id,
         risk_score=round(risk, 4),
