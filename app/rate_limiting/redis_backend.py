@@ -1,0 +1,133 @@
+"""Redis bucket store: one atomic Lua call per `take`, shared by every app instance.
+
+Keys (with the configurable prefix, default ``floodgate:rl``):
+``<prefix>:tb:<client>`` a hash {t: tokens, at: ms} and ``<prefix>:extra:<client>`` burst tokens.
+Both always carry a TTL (see token_bucket.lua). The Lua call spans several keys, so on Redis Cluster
+the keys of one call must share a slot; this store targets a single primary (or Sentinel).
+
+`dedicated_connection=True` pins one pooled connection and runs calls on it one at a time. That
+suits the coalescing store above it (one batch in flight, no pool checkout per batch); without it,
+each call checks a connection out of the pool, so concurrent direct calls run in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from redis.asyncio.connection import AbstractConnection
+
+from app.rate_limiting.lua import Arg, LuaScript
+from app.rate_limiting.protocol import ExtraTokens, TakeRequest, TakeResult
+from app.rate_limiting.redis_client import AsyncRedis
+
+TOKEN_BUCKET = LuaScript("token_bucket.lua")
+BURST_GRANT = LuaScript("burst_grant.lua")
+
+
+class RedisBucketStore:
+    """Token buckets and burst grants in Redis, through `token_bucket.lua`."""
+
+    name = "redis"
+
+    def __init__(
+        self,
+        client: AsyncRedis,
+        *,
+        prefix: str = "floodgate:rl",
+        dedicated_connection: bool = False,
+        owns_client: bool = False,
+    ) -> None:
+        self.client = client
+        self.prefix = prefix
+        self._dedicated = dedicated_connection
+        self._owns_client = owns_client
+        self._pinned: AbstractConnection | None = None
+        self._pin_lock = asyncio.Lock()
+
+    def bucket_key(self, key: str) -> str:
+        return f"{self.prefix}:tb:{key}"
+
+    def extra_key(self, key: str) -> str:
+        return f"{self.prefix}:extra:{key}"
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AbstractConnection]:
+        pool = self.client.connection_pool
+        if not self._dedicated:
+            conn = await pool.get_connection()
+            try:
+                yield conn
+            finally:
+                await pool.release(conn)
+            return
+        async with self._pin_lock:
+            if self._pinned is None:
+                self._pinned = await pool.get_connection()
+            yield self._pinned  # a broken connection reconnects on its next send
+
+    async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
+        keys: list[Arg] = []
+        args: list[Arg] = []
+        for request in requests:
+            keys.append(self.bucket_key(request.key))
+            keys.append(self.extra_key(request.key))
+            args.extend((request.capacity, request.window_ms, request.cost))
+        async with self._connection() as conn:
+            reply = await TOKEN_BUCKET.run(conn, keys, args)
+        return parse_take_reply(reply, len(requests))
+
+    async def grant_extra(self, key: str, tokens: int, ttl_ms: int) -> ExtraTokens:
+        async with self._connection() as conn:
+            total, ttl = await BURST_GRANT.run(conn, [self.extra_key(key)], [tokens, ttl_ms])
+        return ExtraTokens(tokens=int(total), ttl_ms=int(ttl))
+
+    async def extra(self, key: str) -> ExtraTokens:
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.get(self.extra_key(key))
+            pipe.pttl(self.extra_key(key))
+            raw, ttl = await pipe.execute()
+        if raw is None or int(ttl) <= 0:
+            return ExtraTokens(tokens=0, ttl_ms=0)
+        return ExtraTokens(tokens=int(raw), ttl_ms=int(ttl))
+
+    async def revoke_extra(self, key: str) -> None:
+        await self.client.delete(self.extra_key(key))
+
+    async def start(self) -> None:
+        await TOKEN_BUCKET.register(self.client)
+        await BURST_GRANT.register(self.client)
+
+    async def ping(self) -> None:
+        await self.client.ping()
+
+    async def aclose(self) -> None:
+        async with self._pin_lock:
+            if self._pinned is not None:
+                await self.client.connection_pool.release(self._pinned)
+                self._pinned = None
+        if self._owns_client:
+            await self.client.aclose()  # type: ignore[attr-defined, unused-ignore]
+
+
+def parse_take_reply(reply: bytes | str, expected: int) -> list[TakeResult]:
+    """Decode token_bucket.lua's "now_ms (allowed remaining retry full)*" string."""
+    fields = [int(field) for field in reply.split()]
+    if len(fields) != 1 + 4 * expected:
+        raise ValueError(f"token_bucket.lua returned {len(fields)} fields for {expected} buckets")
+    now_ms = fields[0]
+    results = []
+    for offset in range(1, len(fields), 4):
+        allowed, remaining, retry_ms, full_ms = fields[offset : offset + 4]
+        results.append(
+            TakeResult(
+                allowed=allowed == 1,
+                remaining=remaining,
+                retry_after_ms=retry_ms,
+                full_after_ms=full_ms,
+                now_ms=now_ms,
+                failed=allowed < 0,
+            )
+        )
+    return results
