@@ -1,6 +1,8 @@
 -- Consume ARGV[1] units from every quota counter in KEYS, or from none.
 --
--- ARGV: amount, then per key: limit_i, expires_at_ms_i (absolute: the end of the key's UTC period).
+-- ARGV: amount, then per key: limit_i, ttl_ms_i (until the end of the key's UTC period, plus grace).
+-- The TTL is relative on purpose: an absolute PEXPIREAT from an app clock that lags Redis by more
+-- than the grace would delete the counter at once and silently stop enforcing the quota.
 -- A deploy quota of "10 a day and 100 a month" must charge both periods or neither, so the check
 -- and the increments are one atomic step; the expiry is set in the same step (no key without TTL).
 -- Returns {allowed(1|0), used_1, used_2, ...}: the usage after the call.
@@ -14,7 +16,7 @@ end
 if allowed == 1 and amount > 0 then
   for i = 1, #KEYS do
     used[i] = redis.call('INCRBY', KEYS[i], amount)
-    redis.call('PEXPIREAT', KEYS[i], ARGV[2 * i + 1])
+    redis.call('PEXPIRE', KEYS[i], ARGV[2 * i + 1])
   end
 end
 local out = {allowed}

@@ -159,7 +159,7 @@ class QuotaManager:
             QuotaCounter(
                 key=f"{self.prefix}:{feature}:{period.value}:{window.label}:{subject}",
                 limit=quota.limits[period],
-                expires_at_ms=int((window.ends_at + EXPIRY_GRACE).timestamp() * 1000),
+                ttl_ms=int((window.ends_at + EXPIRY_GRACE - now).total_seconds() * 1000),
             )
             for period, window in windows.items()
         ]

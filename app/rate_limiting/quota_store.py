@@ -21,11 +21,11 @@ QUOTA_SCRIPT = LuaScript("quota.lua")
 
 @dataclass(frozen=True, slots=True)
 class QuotaCounter:
-    """One period counter: its key, its limit and when (epoch ms) it may be forgotten."""
+    """One period counter: its key, its limit and how long (ms from now) it must be kept."""
 
     key: str
     limit: int
-    expires_at_ms: int
+    ttl_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ class MemoryQuotaStore:
 
     def __init__(self, clock: Clock = time.time) -> None:
         self._clock = clock
-        self._counters: dict[str, tuple[int, int]] = {}  # key -> (used, expires_at_ms)
+        self._counters: dict[str, tuple[int, float]] = {}  # key -> (used, expires_at_ms)
 
     def _used(self, key: str, now_ms: float) -> int:
         entry = self._counters.get(key)
@@ -68,14 +68,27 @@ class MemoryQuotaStore:
             return 0
         return entry[0]
 
+    def _prune(self, now_ms: float) -> None:
+        """Drop a few lapsed counters from the front (write order), so memory stays bounded."""
+        for _ in range(32):
+            oldest = next(iter(self._counters), None)
+            if oldest is None or self._counters[oldest][1] > now_ms:
+                return
+            del self._counters[oldest]
+
+    def __len__(self) -> int:
+        return len(self._counters)
+
     async def charge(self, counters: Sequence[QuotaCounter], amount: int) -> ChargeResult:
         now_ms = self._clock() * 1000
+        self._prune(now_ms)
         used = [self._used(counter.key, now_ms) for counter in counters]
         allowed = all(u + amount <= c.limit for u, c in zip(used, counters, strict=True))
         if allowed and amount > 0:
             used = [u + amount for u in used]
             for counter, total in zip(counters, used, strict=True):
-                self._counters[counter.key] = (total, counter.expires_at_ms)
+                self._counters.pop(counter.key, None)  # re-insert: dict order = write order
+                self._counters[counter.key] = (total, now_ms + counter.ttl_ms)
         return ChargeResult(allowed, tuple(used))
 
     async def start(self) -> None:
@@ -101,7 +114,7 @@ class RedisQuotaStore:
         keys: list[Arg] = [counter.key for counter in counters]
         args: list[Arg] = [amount]
         for counter in counters:
-            args.extend((counter.limit, counter.expires_at_ms))
+            args.extend((counter.limit, counter.ttl_ms))
         pool = self.client.connection_pool
         conn = await pool.get_connection()
         try:

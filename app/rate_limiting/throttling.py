@@ -55,7 +55,11 @@ class InFlightRequests:
 
 
 class EventLoopLag:
-    """Measures event-loop lag with a timer task; `start()`/`stop()` from the app's lifespan."""
+    """Measures event-loop lag with a timer task; `start()`/`stop()` from the app's lifespan.
+
+    `load()` reports the worst lag seen since the previous `load()` call (peak-hold), so a stall
+    between two throttling samples is not missed because later timer ticks were on time.
+    """
 
     def __init__(self, budget_seconds: float = 0.1, interval_seconds: float = 0.05) -> None:
         if budget_seconds <= 0 or interval_seconds <= 0:
@@ -63,14 +67,17 @@ class EventLoopLag:
         self.budget_seconds = budget_seconds
         self.interval_seconds = interval_seconds
         self.lag_seconds = 0.0
+        self._peak = 0.0
         self._task: asyncio.Task[None] | None = None
 
     def load(self) -> float:
-        return self.lag_seconds / self.budget_seconds
+        peak, self._peak = max(self._peak, self.lag_seconds), self.lag_seconds
+        return peak / self.budget_seconds
 
     def record(self, lag_seconds: float) -> None:
         """Take one lag measurement (the timer task calls this; so can tests)."""
         self.lag_seconds = max(0.0, lag_seconds)
+        self._peak = max(self._peak, self.lag_seconds)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
