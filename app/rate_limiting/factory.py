@@ -61,7 +61,9 @@ def build_bucket_store(
     if not settings.rate_limit_coalesce:
         return RedisBucketStore(client, prefix=prefix, owns_client=owns)
     inner = RedisBucketStore(client, prefix=prefix, dedicated_connection=True, owns_client=owns)
-    return CoalescingBucketStore(inner, timeout=settings.redis_timeout_seconds)
+    # Half the timeout per batch: a check waits for the batch in flight plus its own, so its
+    # whole wait stays within REDIS_TIMEOUT_SECONDS.
+    return CoalescingBucketStore(inner, timeout=settings.redis_timeout_seconds / 2)
 
 
 def build_rate_limiter(

@@ -52,6 +52,12 @@ class TokenBucketRateLimiter:
         self.observer = observer or NullObserver()
         self.in_flight = in_flight  # for RateLimitMiddleware(in_flight=limiter.in_flight)
         self.loop_lag = loop_lag
+        # A store that bounds its own wait (the coalescing store) within our timeout needs no
+        # second timer per check.
+        store_deadline: float | None = getattr(store, "deadline_seconds", None)
+        self._store_bounded = (
+            store_deadline is not None and store_deadline <= self.failure.timeout_seconds
+        )
 
     @property
     def limit(self) -> int:
@@ -77,8 +83,11 @@ class TokenBucketRateLimiter:
             return self._fail(capacity, BackendUnavailableError("circuit_open", "breaker open"))
         request = TakeRequest(key, capacity, self._window_ms, cost)
         try:
-            async with self.failure.timeout():
+            if self._store_bounded:
                 [result] = await self.store.take([request])
+            else:
+                async with self.failure.timeout():
+                    [result] = await self.store.take([request])
         except Exception as error:  # any backend failure takes the documented path, never a 500
             return self._fail(capacity, error)
         if result.failed:

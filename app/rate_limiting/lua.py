@@ -55,15 +55,26 @@ class LuaScript:
         """SCRIPT LOAD once, so the first real call does not pay for NOSCRIPT."""
         await client.script_load(self.source)  # type: ignore[no-untyped-call, unused-ignore]
 
+    def evalsha_header(self, num_keys: int, num_args: int) -> bytes:
+        """RESP for ``EVALSHA <sha> <num_keys>``; encoded keys and args follow it."""
+        numkeys = b"%d" % num_keys
+        return b"*%d\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n$%d\r\n%s\r\n" % (
+            3 + num_keys + num_args, self._evalsha_prefix, len(numkeys), numkeys
+        )
+
     async def run(
         self, conn: AbstractConnection, keys: Sequence[Arg], args: Sequence[Arg]
     ) -> Any:
-        """EVALSHA on `conn`; on NOSCRIPT, load the script on the same connection and retry.
+        """EVALSHA on `conn`; on NOSCRIPT, load the script on the same connection and retry."""
+        payload = encode_command([b"EVALSHA", self._evalsha_prefix, len(keys), *keys, *args])
+        return await self.run_encoded(conn, payload)
+
+    async def run_encoded(self, conn: AbstractConnection, payload: bytes) -> Any:
+        """Like `run`, with the whole EVALSHA command already encoded (the hot path).
 
         Cancellation is safe: redis-py disconnects a connection whose reply was not read, so
         nobody reads a stale reply later, and the script itself is atomic on the server.
         """
-        payload = encode_command([b"EVALSHA", self._evalsha_prefix, len(keys), *keys, *args])
         try:
             await conn.send_packed_command(payload, check_health=False)
             return await conn.read_response()

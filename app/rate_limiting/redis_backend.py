@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 
 from redis.asyncio.connection import AbstractConnection
 
-from app.rate_limiting.lua import Arg, LuaScript
+from app.rate_limiting.lua import LuaScript
 from app.rate_limiting.protocol import ExtraTokens, TakeRequest, TakeResult
 from app.rate_limiting.redis_client import AsyncRedis
 
@@ -41,9 +41,12 @@ class RedisBucketStore:
     ) -> None:
         self.client = client
         self.prefix = prefix
+        self._bucket_prefix = f"{prefix}:tb:".encode()
+        self._extra_prefix = f"{prefix}:extra:".encode()
         self._dedicated = dedicated_connection
         self._owns_client = owns_client
         self._pinned: AbstractConnection | None = None
+        self._pinned_timeout: float | None = None
         self._pin_lock = asyncio.Lock()
 
     def bucket_key(self, key: str) -> str:
@@ -65,17 +68,39 @@ class RedisBucketStore:
         async with self._pin_lock:
             if self._pinned is None:
                 self._pinned = await pool.get_connection()
+                self._pinned_timeout = self._pinned.socket_timeout
+                # The caller (the coalescing store) bounds every call with its own deadline;
+                # redis-py's socket timeout would add a task and a timer to every send and read.
+                self._pinned.socket_timeout = None
             yield self._pinned  # a broken connection reconnects on its next send
 
-    async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
-        keys: list[Arg] = []
-        args: list[Arg] = []
+    def encode_take(self, requests: Sequence[TakeRequest]) -> bytes:
+        """The EVALSHA of token_bucket.lua for `requests`, RESP-encoded in one pass.
+
+        Written out by hand because it runs for every check: a generic encoder's per-argument
+        type dispatch cost more than the rest of the check together.
+        """
+        bucket_prefix, extra_prefix = self._bucket_prefix, self._extra_prefix
+        keys: list[bytes] = []
+        args: list[bytes] = []
         for request in requests:
-            keys.append(self.bucket_key(request.key))
-            keys.append(self.extra_key(request.key))
-            args.extend((request.capacity, request.window_ms, request.cost))
+            key = request.key.encode()
+            bucket, extra = bucket_prefix + key, extra_prefix + key
+            keys.append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(bucket), bucket, len(extra), extra))
+            capacity, window, cost = (
+                b"%d" % request.capacity, b"%d" % request.window_ms, b"%d" % request.cost
+            )
+            args.append(
+                b"$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n"
+                % (len(capacity), capacity, len(window), window, len(cost), cost)
+            )
+        header = TOKEN_BUCKET.evalsha_header(2 * len(requests), 3 * len(requests))
+        return header + b"".join(keys) + b"".join(args)
+
+    async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
+        payload = self.encode_take(requests)
         async with self._connection() as conn:
-            reply = await TOKEN_BUCKET.run(conn, keys, args)
+            reply = await TOKEN_BUCKET.run_encoded(conn, payload)
         return parse_take_reply(reply, len(requests))
 
     async def grant_extra(self, key: str, tokens: int, ttl_ms: int) -> ExtraTokens:
@@ -105,6 +130,7 @@ class RedisBucketStore:
     async def aclose(self) -> None:
         async with self._pin_lock:
             if self._pinned is not None:
+                self._pinned.socket_timeout = self._pinned_timeout
                 await self.client.connection_pool.release(self._pinned)
                 self._pinned = None
         if self._owns_client:
@@ -113,21 +139,13 @@ class RedisBucketStore:
 
 def parse_take_reply(reply: bytes | str, expected: int) -> list[TakeResult]:
     """Decode token_bucket.lua's "now_ms (allowed remaining retry full)*" string."""
-    fields = [int(field) for field in reply.split()]
+    fields = list(map(int, reply.split()))
     if len(fields) != 1 + 4 * expected:
         raise ValueError(f"token_bucket.lua returned {len(fields)} fields for {expected} buckets")
     now_ms = fields[0]
-    results = []
-    for offset in range(1, len(fields), 4):
-        allowed, remaining, retry_ms, full_ms = fields[offset : offset + 4]
-        results.append(
-            TakeResult(
-                allowed=allowed == 1,
-                remaining=remaining,
-                retry_after_ms=retry_ms,
-                full_after_ms=full_ms,
-                now_ms=now_ms,
-                failed=allowed < 0,
-            )
-        )
-    return results
+    values = iter(fields[1:])
+    quads = zip(values, values, values, values, strict=True)
+    return [
+        TakeResult(allowed == 1, remaining, retry_ms, full_ms, now_ms, allowed < 0)
+        for allowed, remaining, retry_ms, full_ms in quads
+    ]

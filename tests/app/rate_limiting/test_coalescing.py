@@ -131,3 +131,23 @@ async def test_a_multi_request_take_keeps_order() -> None:
 def test_max_batch_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_batch"):
         CoalescingBucketStore(MemoryBucketStore(), max_batch=0)
+
+
+async def test_a_cancelled_lone_check_does_not_strand_the_checks_queued_behind_it() -> None:
+    inner = GatedStore()
+    store = CoalescingBucketStore(inner)
+    lone = asyncio.create_task(store.take([req("a")]))
+    await settle()
+    behind = asyncio.create_task(store.take([req("b")]))
+    await settle()
+    lone.cancel()
+    await settle()
+    inner.gate.set()
+    assert (await behind)[0].allowed
+    assert lone.cancelled()
+    assert inner.batches == [["a"], ["b"]]
+
+
+async def test_deadline_covers_the_batch_in_flight_and_its_own() -> None:
+    assert CoalescingBucketStore(MemoryBucketStore(), timeout=0.1).deadline_seconds == 0.2
+    assert CoalescingBucketStore(MemoryBucketStore()).deadline_seconds is None

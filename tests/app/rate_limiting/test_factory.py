@@ -33,14 +33,16 @@ async def test_without_redis_url_the_limiter_is_in_memory() -> None:
 
 async def test_with_redis_url_checks_are_coalesced_on_redis(redis_server: RedisServer) -> None:
     settings = Settings(redis_url=redis_server.url, rate_limit_requests=7,
-                        redis_failure_mode=RedisFailureMode.CLOSED)
+                        redis_failure_mode=RedisFailureMode.CLOSED, redis_timeout_seconds=2.0)
     registry = CollectorRegistry()
     limiter = build_rate_limiter(settings, registry=registry)
     assert isinstance(limiter.store, CoalescingBucketStore)
     assert isinstance(limiter.store.inner, RedisBucketStore)
     assert limiter.failure.mode is RedisFailureMode.CLOSED
     await limiter.start()
-    assert (await limiter.check("factory-test")).limit == 7
+    decision = await limiter.check("factory-test")
+    assert decision.limit == 7
+    assert not decision.degraded
     assert registry.get_sample_value(
         "floodgate_rate_limit_checks_total", {"outcome": "allowed"}) == 1
     burst = build_burst_allowance(settings, limiter)
@@ -68,8 +70,12 @@ def test_key_function_follows_the_settings() -> None:
 async def test_quota_manager_follows_the_settings(redis_server: RedisServer) -> None:
     quotas = [Quota("deploys", {QuotaPeriod.DAILY: 3})]
     assert isinstance(build_quota_manager(Settings(), quotas).store, MemoryQuotaStore)
-    manager = build_quota_manager(Settings(redis_url=redis_server.url), quotas)
+    manager = build_quota_manager(
+        Settings(redis_url=redis_server.url, redis_timeout_seconds=2.0), quotas
+    )
     assert isinstance(manager.store, RedisQuotaStore)
     await manager.start()
-    assert (await manager.consume("factory-team", "deploys")).allowed
+    decision = await manager.consume("factory-team", "deploys")
+    assert decision.allowed
+    assert not decision.degraded
     await manager.aclose()

@@ -16,6 +16,7 @@ from app.config import RedisFailureMode
 from app.rate_limiting.coalescing import CoalescingBucketStore
 from app.rate_limiting.failure import BackendUnavailableError, FailurePolicy, classify
 from app.rate_limiting.limiter import TokenBucketRateLimiter
+from app.rate_limiting.memory import MemoryBucketStore
 from app.rate_limiting.metrics import PrometheusObserver
 from app.rate_limiting.middleware import RateLimitMiddleware
 from app.rate_limiting.protocol import BucketStore
@@ -203,3 +204,24 @@ def test_policy_arguments_are_validated() -> None:
         FailurePolicy(timeout_seconds=0)
     with pytest.raises(ValueError, match="breaker_threshold"):
         FailurePolicy(breaker_threshold=0)
+
+
+class HangingStore(MemoryBucketStore):
+    """A store (behind our protocol) whose `take` never answers, like a wedged backend."""
+
+    async def take(self, requests):
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize("coalescing", [False, True], ids=["limiter-timer", "store-deadline"])
+async def test_a_hanging_store_is_cut_off_by_whichever_deadline_applies(coalescing: bool) -> None:
+    store: BucketStore = HangingStore()
+    if coalescing:  # deadline 2 x 0.05 s <= 0.2 s: the limiter relies on the store's own deadline
+        store = CoalescingBucketStore(store, timeout=0.05)
+    limiter = TokenBucketRateLimiter(store, failure=FailurePolicy(timeout_seconds=0.2))
+    assert limiter._store_bounded is coalescing
+    decision = await limiter.check("k")
+    assert decision.degraded
+    assert decision.allowed
+    assert limiter.failure.state.last_error.startswith("timeout")
