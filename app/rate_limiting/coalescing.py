@@ -41,10 +41,16 @@ class CoalescingBucketStore:
         self._queue: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
         self._inline_busy = False
+        self._last_batch_size = 1
         self.batches_sent = 0  # observable by tests and the bench: proof that batching happens
 
     async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
-        if self._flusher is None and not self._inline_busy and len(requests) == 1:
+        if (
+            self._flusher is None
+            and not self._inline_busy
+            and len(requests) == 1
+            and self._last_batch_size <= 1
+        ):
             return await self._take_inline(requests)
         loop = asyncio.get_running_loop()
         futures: list[asyncio.Future[TakeResult]] = []
@@ -59,10 +65,13 @@ class CoalescingBucketStore:
         return list(await asyncio.gather(*futures))
 
     async def _take_inline(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
-        """Nothing in flight: send this lone check from the caller's own task (no hand-off).
+        """Nothing in flight and traffic is sequential: send from the caller's own task.
 
-        The batch holds only this caller's check, so its cancellation or failure touches nobody
-        else; checks that arrive meanwhile queue and leave together once it is back.
+        Taken only while the last batch held a single check: under concurrency, the callers
+        woken by one batch must all reach the queue before the next batch leaves, which the
+        flusher task guarantees (it runs after them). The inline batch holds only this caller's
+        check, so its cancellation or failure touches nobody else; checks that arrive meanwhile
+        queue and leave together once it is back.
         """
         self._inline_busy = True
         self.batches_sent += 1
@@ -91,6 +100,7 @@ class CoalescingBucketStore:
 
     async def _send(self, batch: list[_Pending]) -> None:
         self.batches_sent += 1
+        self._last_batch_size = len(batch)
         try:
             async with asyncio.timeout(self.timeout):
                 results = await self.inner.take([request for request, _ in batch])

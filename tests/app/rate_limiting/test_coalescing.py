@@ -151,3 +151,27 @@ async def test_a_cancelled_lone_check_does_not_strand_the_checks_queued_behind_i
 async def test_deadline_covers_the_batch_in_flight_and_its_own() -> None:
     assert CoalescingBucketStore(MemoryBucketStore(), timeout=0.1).deadline_seconds == 0.2
     assert CoalescingBucketStore(MemoryBucketStore()).deadline_seconds is None
+
+
+async def test_concurrent_clients_share_batches_instead_of_going_one_by_one() -> None:
+    inner = GatedStore()
+    inner.gate.set()
+    store = CoalescingBucketStore(inner)
+
+    async def client(name: str) -> None:
+        for _ in range(5):
+            await store.take([req(name)])
+
+    await asyncio.gather(*(client(f"c{i}") for i in range(8)))
+    assert sum(len(batch) for batch in inner.batches) == 40
+    assert store.batches_sent <= 10  # about one batch per round, not one per check
+
+
+async def test_sequential_checks_go_out_inline_one_at_a_time() -> None:
+    inner = GatedStore()
+    inner.gate.set()
+    store = CoalescingBucketStore(inner)
+    for _ in range(3):
+        await store.take([req("solo")])
+    assert inner.batches == [["solo"]] * 3
+    assert store._flusher is None  # no hand-off task was needed
