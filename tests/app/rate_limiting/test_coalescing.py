@@ -27,6 +27,7 @@ class GatedStore(MemoryBucketStore):
 
     async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
         self.batches.append([request.key for request in requests])
+        await asyncio.sleep(0)  # a round trip always yields, even when the gate is open
         await self.gate.wait()
         if self.fail_with is not None:
             raise self.fail_with
@@ -164,7 +165,7 @@ async def test_concurrent_clients_share_batches_instead_of_going_one_by_one() ->
 
     await asyncio.gather(*(client(f"c{i}") for i in range(8)))
     assert sum(len(batch) for batch in inner.batches) == 40
-    assert store.batches_sent <= 10  # about one batch per round, not one per check
+    assert store.batches_sent <= 6  # one batch per round (+ the first, sent alone)
 
 
 async def test_sequential_checks_go_out_inline_one_at_a_time() -> None:
