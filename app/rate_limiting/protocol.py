@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, TypedDict, runtime_checkable
+from typing import Literal, NamedTuple, Protocol, TypedDict, runtime_checkable
 
 Clock = Callable[[], float]
 """Seconds since the epoch (``time.time``); injected so tests control time."""
@@ -47,9 +47,11 @@ class RateLimitDecision:
     degraded: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class TakeRequest:
-    """Take `cost` tokens from the bucket of `key` (capacity tokens, refilled per window)."""
+class TakeRequest(NamedTuple):
+    """Take `cost` tokens from the bucket of `key` (capacity tokens, refilled per window).
+
+    (A NamedTuple, like `TakeResult`: built for every check, and a tuple is the cheapest record.)
+    """
 
     key: str
     capacity: int
@@ -57,8 +59,7 @@ class TakeRequest:
     cost: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class TakeResult:
+class TakeResult(NamedTuple):
     """What a store did with one `TakeRequest`; `failed` marks a per-key store error."""
 
     allowed: bool

@@ -66,13 +66,17 @@ class RedisBucketStore:
                 await pool.release(conn)
             return
         async with self._pin_lock:
-            if self._pinned is None:
-                self._pinned = await pool.get_connection()
-                self._pinned_timeout = self._pinned.socket_timeout
-                # The caller (the coalescing store) bounds every call with its own deadline;
-                # redis-py's socket timeout would add a task and a timer to every send and read.
-                self._pinned.socket_timeout = None
-            yield self._pinned  # a broken connection reconnects on its next send
+            yield self._pinned or await self._pin()  # a broken connection reconnects on send
+
+    async def _pin(self) -> AbstractConnection:
+        """Check one connection out of the pool for good (call with `_pin_lock` held)."""
+        conn: AbstractConnection = await self.client.connection_pool.get_connection()
+        self._pinned_timeout = conn.socket_timeout
+        # The caller (the coalescing store) bounds every call with its own deadline; redis-py's
+        # socket timeout would add a task and a timer to every send and read.
+        conn.socket_timeout = None
+        self._pinned = conn
+        return conn
 
     def encode_take(self, requests: Sequence[TakeRequest]) -> bytes:
         """The EVALSHA of token_bucket.lua for `requests`, RESP-encoded in one pass.
@@ -99,8 +103,13 @@ class RedisBucketStore:
 
     async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
         payload = self.encode_take(requests)
-        async with self._connection() as conn:
-            reply = await TOKEN_BUCKET.run_encoded(conn, payload)
+        if self._dedicated:  # the hot path: no context-manager frames around one round trip
+            async with self._pin_lock:
+                conn = self._pinned or await self._pin()
+                reply = await TOKEN_BUCKET.run_encoded(conn, payload)
+        else:
+            async with self._connection() as conn:
+                reply = await TOKEN_BUCKET.run_encoded(conn, payload)
         return parse_take_reply(reply, len(requests))
 
     async def grant_extra(self, key: str, tokens: int, ttl_ms: int) -> ExtraTokens:
