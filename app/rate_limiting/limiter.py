@@ -90,8 +90,6 @@ class TokenBucketRateLimiter:
                     [result] = await self.store.take([request])
         except Exception as error:  # any backend failure takes the documented path, never a 500
             return self._fail(capacity, error)
-        if result.failed:
-            return self._fail(capacity, BackendUnavailableError("response", "wrong key type"))
         self.failure.record_success()
         self.observer.decision("allowed" if result.allowed else "refused")
         return RateLimitDecision(

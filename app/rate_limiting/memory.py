@@ -45,7 +45,8 @@ class MemoryBucketStore:
         self._extras: dict[str, _Extra] = {}
 
     def _now_ms(self) -> float:
-        return self._clock() * 1000.0
+        """Whole milliseconds, as token_bucket.lua counts (so both stores round alike)."""
+        return float(math.floor(self._clock() * 1000.0))
 
     async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
         now = self._now_ms()

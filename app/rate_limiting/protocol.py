@@ -60,14 +60,13 @@ class TakeRequest(NamedTuple):
 
 
 class TakeResult(NamedTuple):
-    """What a store did with one `TakeRequest`; `failed` marks a per-key store error."""
+    """What a store did with one `TakeRequest`."""
 
     allowed: bool
     remaining: int
     retry_after_ms: int
     full_after_ms: int
     now_ms: int
-    failed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

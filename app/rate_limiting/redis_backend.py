@@ -1,7 +1,7 @@
 """Redis bucket store: one atomic Lua call per `take`, shared by every app instance.
 
 Keys (with the configurable prefix, default ``floodgate:rl``):
-``<prefix>:tb:<client>`` a hash {t: tokens, at: ms} and ``<prefix>:extra:<client>`` burst tokens.
+``<prefix>:tb:<client>`` the string "<tokens> <at_ms>" and ``<prefix>:extra:<client>`` burst tokens.
 Both always carry a TTL (see token_bucket.lua). The Lua call spans several keys, so on Redis Cluster
 the keys of one call must share a slot; this store targets a single primary (or Sentinel).
 
@@ -155,6 +155,6 @@ def parse_take_reply(reply: bytes | str, expected: int) -> list[TakeResult]:
     values = iter(fields[1:])
     quads = zip(values, values, values, values, strict=True)
     return [
-        TakeResult(allowed == 1, remaining, retry_ms, full_ms, now_ms, allowed < 0)
+        TakeResult(allowed == 1, remaining, retry_ms, full_ms, now_ms)
         for allowed, remaining, retry_ms, full_ms in quads
     ]

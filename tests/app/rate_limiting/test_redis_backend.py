@@ -48,22 +48,20 @@ async def test_a_flushed_script_cache_is_reloaded_on_noscript(
     assert (await redis_client.script_exists(TOKEN_BUCKET.sha)) == [True]
 
 
-async def test_a_wrong_typed_key_fails_alone_inside_a_batch(
+async def test_foreign_values_at_our_keys_count_as_full_buckets_never_as_errors(
     redis_client: AsyncRedis, key_prefix: str
 ) -> None:
     store = RedisBucketStore(redis_client, prefix=key_prefix)
-    await redis_client.set(store.bucket_key("broken"), "not a hash")
+    await redis_client.hset(store.bucket_key("hash"), "x", "1")
+    await redis_client.set(store.bucket_key("junk"), "abc def")
+    await redis_client.set(store.extra_key("junk"), "not a number")
     results = await store.take(
-        [TakeRequest("ok-1", 5, 60_000), TakeRequest("broken", 5, 60_000),
-         TakeRequest("ok-2", 5, 60_000)]
+        [TakeRequest("ok", 5, 60_000), TakeRequest("hash", 5, 60_000),
+         TakeRequest("junk", 5, 60_000)]
     )
-    assert [r.failed for r in results] == [False, True, False]
-    assert results[0].allowed
-    assert results[2].allowed
-    limiter = TokenBucketRateLimiter(store, limit=5, window_seconds=60)
-    decision = await limiter.check("broken")
-    assert decision.degraded
-    assert decision.allowed
+    assert [(r.allowed, r.remaining) for r in results] == [(True, 4)] * 3
+    assert await redis_client.type(store.bucket_key("hash")) == b"string"  # ours again
+    assert await redis_client.pttl(store.bucket_key("hash")) > 0
 
 
 def test_replies_that_do_not_match_the_request_count_are_rejected() -> None:
