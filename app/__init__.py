@@ -1,1 +1,2 @@
-"""Runtime for services: pure-ASGI middleware (rate limiting, validation, monitoring) and the control API."""
+"""Runtime for services: pure-ASGI middleware (rate limiting, validation, monitoring)
+and the control API."""

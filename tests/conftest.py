@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.prefect_server import PrefectServer, running_prefect_server
 from tests.support.redis_server import RedisServer, running_redis
 
 
@@ -13,4 +14,16 @@ from tests.support.redis_server import RedisServer, running_redis
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """One real redis-server per test session (per xdist worker)."""
     with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """One real Prefect server per session; in-process flow runs are pointed at it."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with (
+        running_prefect_server(tmp_path_factory.mktemp("prefect")) as server,
+        temporary_settings(updates={PREFECT_API_URL: server.api_url}),
+    ):
         yield server

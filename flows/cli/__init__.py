@@ -1,0 +1,25 @@
+"""The `floodgate` command: deploy, watch and steer rollouts; run the local stack.
+
+Exit codes: 0 succeeded · 1 other failure · 2 bad input (nothing changed) · 3 rolled back.
+Heavy imports (Prefect, the Kubernetes client) happen inside the commands that need them, so
+`floodgate status` answers in well under a second.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from flows.cli import rollouts
+
+cli = typer.Typer(
+    name="floodgate",
+    help="Progressive delivery as Prefect flows: blue-green, canary and rolling rollouts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+rollouts.register(cli)
+
+
+def main() -> None:
+    cli()

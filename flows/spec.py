@@ -1,0 +1,129 @@
+"""What a user asks for: the parameters of a rollout, validated before anything changes.
+
+`RolloutSpec` is also the `deploy` flow's parameter model, so Prefect renders it as the UI's
+form (enums, bounds and descriptions become form widgets) and validates runs server-side.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from itertools import pairwise
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from blocks.policy import AnalysisPolicy
+
+APP_NAME = r"^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$"
+VERSION = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
+ENV_KEY = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+
+AppName = Annotated[str, Field(pattern=APP_NAME, description="DNS-label app name.")]
+Version = Annotated[str, Field(pattern=VERSION, description="Version label, e.g. v2 or 2.4.1.")]
+
+DEFAULT_CANARY_STEPS = (5, 10, 50, 100)
+
+
+class Strategy(StrEnum):
+    BLUE_GREEN = "blue-green"
+    CANARY = "canary"
+    ROLLING = "rolling"
+
+
+class HealthCheck(BaseModel):
+    """Step 3: HTTP checks of every new instance, retried as a Prefect task."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field("/health", pattern=r"^/[^\s]*$")
+    retries: int = Field(5, ge=0, le=100)
+    retry_delay_seconds: float = Field(10, ge=0, le=3600)
+    timeout_seconds: float = Field(2, gt=0, le=60)
+
+
+class Validation(BaseModel):
+    """Step 1: checks that run before anything changes; added to the app's own checks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    migration_check: list[str] | None = Field(
+        None, description="Command that must exit 0, e.g. ['alembic', 'check']."
+    )
+    migration_timeout_seconds: float = Field(120, gt=0, le=3600)
+    required_config: list[str] = Field(
+        default_factory=list, description="Keys that must be present and non-empty."
+    )
+    requires: list[str] = Field(
+        default_factory=list,
+        description="Dependency constraints of the new version, e.g. 'payments>=2.3'.",
+    )
+
+
+class RolloutSpec(BaseModel):
+    """A rollout request: which app goes to which version, how, and how it is judged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    app: AppName
+    version: Version
+    strategy: Strategy = Strategy.CANARY
+    env: dict[str, str] = Field(
+        default_factory=dict, description="Extra environment for the new version."
+    )
+    replicas: int | None = Field(None, ge=1, le=100, description="Default: the app's count.")
+    steps: list[int] = Field(
+        default_factory=lambda: list(DEFAULT_CANARY_STEPS),
+        description="Canary weights in percent, increasing, ending at 100.",
+    )
+    step_interval_seconds: float = Field(
+        60, ge=0, le=7 * 86_400, description="Dwell at each canary step before its analysis."
+    )
+    batch_size: int = Field(1, ge=1, le=100, description="Rolling: instances replaced at once.")
+    min_healthy: int | None = Field(
+        None, ge=0, description="Rolling: never fewer healthy instances (default: replicas)."
+    )
+    keep_previous_seconds: float = Field(
+        30, ge=0, le=86_400, description="Blue-green: how long blue stays up after the switch."
+    )
+    pause_before_promote: bool = Field(
+        False, description="Wait for `floodgate promote` before the final step."
+    )
+    health: HealthCheck = Field(default_factory=HealthCheck)
+    analysis: AnalysisPolicy = Field(default_factory=AnalysisPolicy)
+    validation: Validation = Field(default_factory=Validation)
+
+    @field_validator("env")
+    @classmethod
+    def _env_keys(cls, env: dict[str, str]) -> dict[str, str]:
+        for key, value in env.items():
+            if not re.match(ENV_KEY, key):
+                raise ValueError(f"env key {key!r} is not a valid variable name")
+            if "\x00" in value:
+                raise ValueError(f"env value of {key} contains a NUL byte")
+        return env
+
+    @field_validator("steps")
+    @classmethod
+    def _steps(cls, steps: list[int]) -> list[int]:
+        if not steps:
+            raise ValueError("steps must not be empty")
+        if any(not 0 < s <= 100 for s in steps):
+            raise ValueError(f"every step must be in 1..100, got {steps}")
+        if any(b <= a for a, b in pairwise(steps)):
+            raise ValueError(f"steps must increase strictly, got {steps}")
+        if steps[-1] != 100:
+            raise ValueError(f"the last step must be 100, got {steps[-1]}")
+        return steps
+
+    @model_validator(mode="after")
+    def _rolling_bounds(self) -> RolloutSpec:
+        if (
+            self.replicas is not None
+            and self.min_healthy is not None
+            and self.min_healthy > self.replicas
+        ):
+            raise ValueError(
+                f"min_healthy ({self.min_healthy}) cannot exceed replicas ({self.replicas})"
+            )
+        return self
