@@ -70,4 +70,7 @@ class RedisConfig:
             health_check_interval=self.health_check_interval_seconds,
             retry=Retry(NoBackoff(), 0),
         )
-        return Redis(connection_pool=pool)
+        # from_pool: the client owns the pool, so `aclose()` closes its connections too
+        # (`Redis(connection_pool=...)` would leave them open).
+        client: AsyncRedis = Redis.from_pool(pool)  # type: ignore[attr-defined, unused-ignore]
+        return client

@@ -45,3 +45,12 @@ def test_unset_url_is_a_clear_error() -> None:
 def test_bad_values_are_refused(kwargs: dict[str, float], field: str) -> None:
     with pytest.raises(ValueError, match=field):
         RedisConfig("redis://127.0.0.1:1/0", **kwargs)  # type: ignore[arg-type]
+
+
+async def test_closing_the_client_closes_its_connections(redis_server: RedisServer) -> None:
+    client = RedisConfig(redis_server.url).build()
+    await client.ping()
+    [conn] = client.connection_pool._available_connections
+    assert conn.is_connected
+    await client.aclose()
+    assert not conn.is_connected
