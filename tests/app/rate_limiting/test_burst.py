@@ -46,9 +46,8 @@ async def test_grants_expire_by_themselves(store: BucketStore) -> None:
     burst = BurstAllowance(store)
     limiter = patient_limiter(store, limit=1, window_seconds=3600)
     await limiter.check("k")
-    await burst.grant("k", tokens=10, ttl_seconds=0.2)
-    assert (await limiter.check("k")).allowed
-    await asyncio.sleep(0.35)
+    assert (await burst.grant("k", tokens=10, ttl_seconds=0.2)).tokens == 10
+    await asyncio.sleep(0.35)  # only a lower bound on time: the grant is gone by now
     assert (await burst.remaining("k")).tokens == 0
     assert not (await limiter.check("k")).allowed
 
