@@ -1,13 +1,12 @@
 """Rate limiting for Floodgate's runtime: token buckets, quotas, throttling, burst grants.
 
-Wiring it into an app (what `app/main.py`'s `create_app(settings)` does)::
+Wiring it into `app/main.py` (`create_app(settings)`)::
 
-    from app.rate_limiting import (
-        RateLimitMiddleware, build_key_func, build_rate_limiter, build_quota_manager, Quota,
-        QuotaPeriod,
-    )
+    from app.rate_limiting import RateLimitMiddleware, build_key_func, build_rate_limiter
 
-    limiter = build_rate_limiter(settings, registry=project_registry)   # or observer=...
+    # install_middleware(): add it after PrometheusMiddleware, so 429s are counted as requests
+    limiter = build_rate_limiter(settings, registry=collector.registry)  # or observer=...
+    app.state.rate_limiter = limiter
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware,
@@ -16,19 +15,23 @@ Wiring it into an app (what `app/main.py`'s `create_app(settings)` does)::
             in_flight=limiter.in_flight,              # feeds dynamic throttling (may be None)
             exempt_paths={"/health", "/metrics"},     # no check, no X-RateLimit-* headers
         )
+    # Redis: build the limiter inside `lifespan` with `redis=app.state.redis` to share the app's
+    # pool (the coalescing store pins one connection of it for good), else it opens its own.
     # lifespan:  await limiter.start()  ...  await limiter.aclose()
-    # /health/detailed:  checks["rate_limiter"] = await limiter.health()
+    # health:    ComponentCheck("rate_limiter", limiter.probe, critical=False)
 
 Interfaces other parts rely on:
 
 * ``RateLimiter`` protocol (`protocol.py`): ``limit``, ``async check(key, cost=1) ->
   RateLimitDecision(allowed, limit, remaining, reset_at, retry_after, degraded)`` — never raises
   for backend failures — plus ``health()``, ``start()``, ``aclose()``.
-* ``async limiter.health() -> ComponentHealth``: a dict with ``name`` ("rate_limiter"),
-  ``status`` ("healthy" | "degraded" | "unhealthy"), ``detail``, ``backend`` ("memory" |
-  "redis"), ``failure_mode`` ("open" | "closed"), ``latency_ms`` (ping; None on failure),
-  ``consecutive_failures``, ``failures_total``. Redis down: "degraded" when fail-open (requests
-  pass unchecked), "unhealthy" when fail-closed (requests get 503).
+* ``limiter.probe`` follows `app.monitoring.health.Probe`: returns when healthy, raises
+  `ComponentDegraded` while failing open, `BackendUnavailableError` while failing closed.
+* ``async limiter.health() -> ComponentHealth``: the detail behind it, a dict with ``name``
+  ("rate_limiter"), ``status`` ("healthy" | "degraded" | "unhealthy"), ``detail``, ``backend``
+  ("memory" | "redis"), ``failure_mode`` ("open" | "closed"), ``latency_ms`` (ping; None on
+  failure), ``consecutive_failures``, ``failures_total``. Redis down: "degraded" when fail-open
+  (requests pass unchecked), "unhealthy" when fail-closed (requests get 503).
 * Metrics: ``build_rate_limiter(settings, registry=CollectorRegistry)`` defines, on that registry
   only, ``floodgate_rate_limit_checks_total{outcome}`` (allowed | refused | failed_open |
   failed_closed), ``floodgate_rate_limit_backend_errors_total{backend,kind}``,
@@ -83,7 +86,7 @@ from app.rate_limiting.quota import (
 )
 from app.rate_limiting.quota_store import MemoryQuotaStore, RedisQuotaStore
 from app.rate_limiting.redis_backend import RedisBucketStore
-from app.rate_limiting.redis_client import RedisConfig, RedisNotConfiguredError
+from app.rate_limiting.redis_config import RedisConfig, RedisNotConfiguredError
 from app.rate_limiting.throttling import (
     DynamicThrottling,
     EventLoopLag,

@@ -22,13 +22,14 @@ from app.rate_limiting.protocol import BucketStore
 from app.rate_limiting.quota import Quota, QuotaManager
 from app.rate_limiting.quota_store import MemoryQuotaStore, QuotaStore, RedisQuotaStore
 from app.rate_limiting.redis_backend import RedisBucketStore
-from app.rate_limiting.redis_client import AsyncRedis, RedisConfig
+from app.rate_limiting.redis_config import RedisConfig
 from app.rate_limiting.throttling import (
     DynamicThrottling,
     EventLoopLag,
     HighestLoad,
     InFlightRequests,
 )
+from app.redis_client import RedisClient
 
 
 def build_failure_policy(settings: Settings) -> FailurePolicy:
@@ -50,7 +51,7 @@ def build_observer(
 
 
 def build_bucket_store(
-    settings: Settings, *, redis: AsyncRedis | None = None, max_connections: int = 32
+    settings: Settings, *, redis: RedisClient | None = None, max_connections: int = 32
 ) -> BucketStore:
     """The store REDIS_URL asks for. A passed `redis` client is shared and not closed by us."""
     if redis is None and settings.redis_url is None:
@@ -71,7 +72,7 @@ def build_rate_limiter(
     *,
     registry: CollectorRegistry | None = None,
     observer: RateLimitObserver | None = None,
-    redis: AsyncRedis | None = None,
+    redis: RedisClient | None = None,
     max_connections: int = 32,
 ) -> TokenBucketRateLimiter:
     """The limiter for `settings`; call `await limiter.start()` / `aclose()` in the lifespan.
@@ -119,7 +120,7 @@ def build_quota_manager(
     settings: Settings,
     quotas: Iterable[Quota],
     *,
-    redis: AsyncRedis | None = None,
+    redis: RedisClient | None = None,
     observer: RateLimitObserver | None = None,
 ) -> QuotaManager:
     """Quotas on Redis when REDIS_URL is set (pass the app's shared client), else in memory.

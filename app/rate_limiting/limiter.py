@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from app.monitoring.health import ComponentDegraded
 from app.rate_limiting.failure import BackendUnavailableError, FailurePolicy
 from app.rate_limiting.metrics import NullObserver, RateLimitObserver
 from app.rate_limiting.protocol import (
@@ -140,6 +141,16 @@ class TokenBucketRateLimiter:
             consecutive_failures=state.consecutive_failures,
             failures_total=state.failures_total,
         )
+
+    async def probe(self) -> None:
+        """`app.monitoring.health` probe: returns when healthy, raises `ComponentDegraded` while
+        failing open (requests pass unchecked), raises `BackendUnavailableError` while failing
+        closed (requests get 503)."""
+        health = await self.health()
+        if health["status"] == "degraded":
+            raise ComponentDegraded(health["detail"])
+        if health["status"] == "unhealthy":
+            raise BackendUnavailableError("unhealthy", health["detail"])
 
     async def start(self) -> None:
         """Register scripts and start the loop-lag timer; a down Redis here is not fatal."""

@@ -20,7 +20,7 @@ from typing import Any
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError
 
-from app.rate_limiting.redis_client import AsyncRedis
+from app.redis_client import RedisClient
 
 Arg = str | bytes | int | float
 
@@ -51,7 +51,7 @@ class LuaScript:
         self.sha = hashlib.sha1(self.source.encode(), usedforsecurity=False).hexdigest()
         self._evalsha_prefix = self.sha.encode()
 
-    async def register(self, client: AsyncRedis) -> None:
+    async def register(self, client: RedisClient) -> None:
         """SCRIPT LOAD once, so the first real call does not pay for NOSCRIPT."""
         await client.script_load(self.source)  # type: ignore[no-untyped-call, unused-ignore]
 

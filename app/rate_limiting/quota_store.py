@@ -14,7 +14,7 @@ from typing import Protocol
 
 from app.rate_limiting.lua import Arg, LuaScript
 from app.rate_limiting.protocol import Clock
-from app.rate_limiting.redis_client import AsyncRedis
+from app.redis_client import RedisClient
 
 QUOTA_SCRIPT = LuaScript("quota.lua")
 
@@ -106,7 +106,7 @@ class RedisQuotaStore:
 
     name = "redis"
 
-    def __init__(self, client: AsyncRedis, *, owns_client: bool = False) -> None:
+    def __init__(self, client: RedisClient, *, owns_client: bool = False) -> None:
         self.client = client
         self._owns_client = owns_client
 

@@ -20,7 +20,7 @@ from redis.asyncio.connection import AbstractConnection
 
 from app.rate_limiting.lua import LuaScript
 from app.rate_limiting.protocol import ExtraTokens, TakeRequest, TakeResult
-from app.rate_limiting.redis_client import AsyncRedis
+from app.redis_client import RedisClient
 
 TOKEN_BUCKET = LuaScript("token_bucket.lua")
 BURST_GRANT = LuaScript("burst_grant.lua")
@@ -33,7 +33,7 @@ class RedisBucketStore:
 
     def __init__(
         self,
-        client: AsyncRedis,
+        client: RedisClient,
         *,
         prefix: str = "floodgate:rl",
         dedicated_connection: bool = False,

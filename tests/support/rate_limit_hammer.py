@@ -15,7 +15,7 @@ from app.rate_limiting.failure import FailurePolicy
 from app.rate_limiting.limiter import TokenBucketRateLimiter
 from app.rate_limiting.protocol import BucketStore
 from app.rate_limiting.redis_backend import RedisBucketStore
-from app.rate_limiting.redis_client import RedisConfig
+from app.rate_limiting.redis_config import RedisConfig
 
 
 async def main(url: str, prefix: str, key: str, limit: int, clients: int, attempts: int,

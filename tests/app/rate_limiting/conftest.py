@@ -12,14 +12,15 @@ from app.rate_limiting.coalescing import CoalescingBucketStore
 from app.rate_limiting.memory import MemoryBucketStore
 from app.rate_limiting.protocol import BucketStore
 from app.rate_limiting.redis_backend import RedisBucketStore
-from app.rate_limiting.redis_client import AsyncRedis, RedisConfig
+from app.rate_limiting.redis_config import RedisConfig
+from app.redis_client import RedisClient
 from tests.support.redis_server import RedisServer, running_redis
 
 STORE_KINDS = ["memory", "redis", "redis-coalescing"]
 
 
 @pytest.fixture
-async def redis_client(redis_server: RedisServer) -> AsyncIterator[AsyncRedis]:
+async def redis_client(redis_server: RedisServer) -> AsyncIterator[RedisClient]:
     """A client on the session's redis-server (bounded pool, generous timeouts for tests)."""
     client = RedisConfig(redis_server.url, timeout_seconds=2.0).build()
     yield client
@@ -32,7 +33,7 @@ def key_prefix() -> str:
     return f"test:{uuid.uuid4().hex[:12]}"
 
 
-def make_store(kind: str, client: AsyncRedis | None, prefix: str) -> BucketStore:
+def make_store(kind: str, client: RedisClient | None, prefix: str) -> BucketStore:
     if kind == "memory":
         return MemoryBucketStore()
     assert client is not None

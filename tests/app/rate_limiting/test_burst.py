@@ -14,7 +14,7 @@ from app.rate_limiting.limiter import TokenBucketRateLimiter
 from app.rate_limiting.memory import MemoryBucketStore
 from app.rate_limiting.protocol import BucketStore
 from app.rate_limiting.redis_backend import RedisBucketStore
-from app.rate_limiting.redis_client import RedisConfig
+from app.rate_limiting.redis_config import RedisConfig
 from tests.support.redis_server import RedisServer
 
 

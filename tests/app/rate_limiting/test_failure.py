@@ -13,6 +13,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from app.config import RedisFailureMode
+from app.monitoring.health import ComponentDegraded
 from app.rate_limiting.coalescing import CoalescingBucketStore
 from app.rate_limiting.failure import BackendUnavailableError, FailurePolicy, classify
 from app.rate_limiting.limiter import TokenBucketRateLimiter
@@ -21,7 +22,8 @@ from app.rate_limiting.metrics import PrometheusObserver
 from app.rate_limiting.middleware import RateLimitMiddleware
 from app.rate_limiting.protocol import BucketStore
 from app.rate_limiting.redis_backend import RedisBucketStore
-from app.rate_limiting.redis_client import AsyncRedis, RedisConfig
+from app.rate_limiting.redis_config import RedisConfig
+from app.redis_client import RedisClient
 from tests.support.asgi import call_asgi, http_scope
 from tests.support.redis_server import RedisServer
 
@@ -42,13 +44,13 @@ async def ok_app(scope, receive, send) -> None:
 @pytest.fixture(params=["direct", "coalescing"])
 async def outage_client(
     request: pytest.FixtureRequest, outage_redis: RedisServer
-) -> AsyncIterator[tuple[AsyncRedis, str]]:
+) -> AsyncIterator[tuple[RedisClient, str]]:
     client = RedisConfig(outage_redis.url, timeout_seconds=1.0).build()
     yield client, request.param
     await client.aclose()
 
 
-def redis_store(client: AsyncRedis, mode: str) -> BucketStore:
+def redis_store(client: RedisClient, mode: str) -> BucketStore:
     if mode == "direct":
         return RedisBucketStore(client)
     return CoalescingBucketStore(RedisBucketStore(client, dedicated_connection=True), timeout=0.5)
@@ -84,7 +86,7 @@ def errors(registry: CollectorRegistry, kind: str) -> float:
 
 
 async def test_stopped_redis_fails_open_counted_and_reported(
-    outage_redis: RedisServer, outage_client: tuple[AsyncRedis, str]
+    outage_redis: RedisServer, outage_client: tuple[RedisClient, str]
 ) -> None:
     client, mode = outage_client
     registry, clock = CollectorRegistry(), FakeMonotonic()
@@ -118,7 +120,7 @@ async def test_stopped_redis_fails_open_counted_and_reported(
 
 
 async def test_stopped_redis_fails_closed_with_503(
-    outage_redis: RedisServer, outage_client: tuple[AsyncRedis, str]
+    outage_redis: RedisServer, outage_client: tuple[RedisClient, str]
 ) -> None:
     client, mode = outage_client
     registry, clock = CollectorRegistry(), FakeMonotonic()
@@ -136,7 +138,7 @@ async def test_stopped_redis_fails_closed_with_503(
 
 
 async def test_a_paused_redis_costs_at_most_the_timeout_and_is_counted(
-    outage_redis: RedisServer, outage_client: tuple[AsyncRedis, str]
+    outage_redis: RedisServer, outage_client: tuple[RedisClient, str]
 ) -> None:
     client, mode = outage_client
     registry, clock = CollectorRegistry(), FakeMonotonic()
@@ -155,7 +157,7 @@ async def test_a_paused_redis_costs_at_most_the_timeout_and_is_counted(
 
 
 async def test_checks_against_a_paused_redis_never_block_the_event_loop(
-    outage_redis: RedisServer, outage_client: tuple[AsyncRedis, str]
+    outage_redis: RedisServer, outage_client: tuple[RedisClient, str]
 ) -> None:
     client, mode = outage_client
     policy = FailurePolicy(timeout_seconds=5.0)  # the checks stay pending through the ticks
@@ -235,3 +237,20 @@ async def test_a_hanging_store_is_cut_off_by_whichever_deadline_applies(coalesci
     assert decision.degraded
     assert decision.allowed
     assert limiter.failure.state.last_error.startswith("timeout")
+
+
+async def test_the_health_probe_speaks_the_monitoring_contract(outage_redis: RedisServer) -> None:
+    client = RedisConfig(outage_redis.url, timeout_seconds=1.0).build()
+    open_ = TokenBucketRateLimiter(
+        RedisBucketStore(client), failure=FailurePolicy(timeout_seconds=1)
+    )
+    closed = TokenBucketRateLimiter(
+        RedisBucketStore(client), failure=FailurePolicy(RedisFailureMode.CLOSED, timeout_seconds=1)
+    )
+    await open_.probe()  # healthy: returns
+    outage_redis.stop()
+    with pytest.raises(ComponentDegraded, match="fail-open"):
+        await open_.probe()
+    with pytest.raises(BackendUnavailableError, match="fail-closed"):
+        await closed.probe()
+    await client.aclose()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from app.rate_limiting.lua import LuaScript
-from app.rate_limiting.redis_client import AsyncRedis
+from app.redis_client import RedisClient
 
 
-async def test_local_sha_matches_redis(redis_client: AsyncRedis) -> None:
+async def test_local_sha_matches_redis(redis_client: RedisClient) -> None:
     for name in ("token_bucket.lua", "burst_grant.lua", "quota.lua"):
         script = LuaScript(name)
         assert "redis.call" in script.source

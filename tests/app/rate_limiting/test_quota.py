@@ -19,7 +19,8 @@ from app.rate_limiting.quota import (
     period_window,
 )
 from app.rate_limiting.quota_store import MemoryQuotaStore, QuotaStore, RedisQuotaStore
-from app.rate_limiting.redis_client import AsyncRedis, RedisConfig
+from app.rate_limiting.redis_config import RedisConfig
+from app.redis_client import RedisClient
 from tests.support.redis_server import RedisServer
 
 DAILY, MONTHLY = QuotaPeriod.DAILY, QuotaPeriod.MONTHLY
@@ -40,7 +41,7 @@ class Clock:
 
 @pytest.fixture(params=["memory", "redis"])
 async def quota_store(
-    request: pytest.FixtureRequest, redis_client: AsyncRedis
+    request: pytest.FixtureRequest, redis_client: RedisClient
 ) -> AsyncIterator[QuotaStore]:
     if request.param == "memory":
         yield MemoryQuotaStore()

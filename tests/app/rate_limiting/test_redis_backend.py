@@ -15,19 +15,19 @@ from app.rate_limiting.limiter import TokenBucketRateLimiter
 from app.rate_limiting.lua import encode_command
 from app.rate_limiting.protocol import BucketStore, TakeRequest
 from app.rate_limiting.redis_backend import TOKEN_BUCKET, RedisBucketStore, parse_take_reply
-from app.rate_limiting.redis_client import AsyncRedis
+from app.redis_client import RedisClient
 from tests.support.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-async def redis_time_ms(client: AsyncRedis) -> int:
+async def redis_time_ms(client: RedisClient) -> int:
     seconds, micros = await client.time()
     return int(seconds) * 1000 + int(micros) // 1000
 
 
 async def test_time_comes_from_redis_not_from_the_app(
-    redis_client: AsyncRedis, key_prefix: str
+    redis_client: RedisClient, key_prefix: str
 ) -> None:
     store = RedisBucketStore(redis_client, prefix=key_prefix)
     before = await redis_time_ms(redis_client)
@@ -37,7 +37,7 @@ async def test_time_comes_from_redis_not_from_the_app(
 
 
 async def test_a_flushed_script_cache_is_reloaded_on_noscript(
-    redis_client: AsyncRedis, key_prefix: str
+    redis_client: RedisClient, key_prefix: str
 ) -> None:
     store = RedisBucketStore(redis_client, prefix=key_prefix)
     await store.start()
@@ -49,7 +49,7 @@ async def test_a_flushed_script_cache_is_reloaded_on_noscript(
 
 
 async def test_foreign_values_at_our_keys_count_as_full_buckets_never_as_errors(
-    redis_client: AsyncRedis, key_prefix: str
+    redis_client: RedisClient, key_prefix: str
 ) -> None:
     store = RedisBucketStore(redis_client, prefix=key_prefix)
     await redis_client.hset(store.bucket_key("hash"), "x", "1")
@@ -78,7 +78,7 @@ def test_commands_are_resp_encoded() -> None:
 
 @pytest.mark.parametrize("coalescing", [False, True], ids=["direct", "coalescing"])
 async def test_cancelled_checks_never_leave_a_key_without_expiry(
-    redis_client: AsyncRedis, key_prefix: str, coalescing: bool
+    redis_client: RedisClient, key_prefix: str, coalescing: bool
 ) -> None:
     store: BucketStore = RedisBucketStore(
         redis_client, prefix=key_prefix, dedicated_connection=coalescing

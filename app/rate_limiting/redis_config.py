@@ -12,19 +12,13 @@ retried EVALSHA after an ambiguous error could charge a bucket twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from app.config import Settings
-
-if TYPE_CHECKING:
-    # The installed types-redis stubs make the client generic (redis' own inline types do not).
-    AsyncRedis = Redis[Any]
-else:
-    AsyncRedis = Redis
+from app.redis_client import RedisClient
 
 
 class RedisNotConfiguredError(ValueError):
@@ -58,7 +52,7 @@ class RedisConfig:
             connect_timeout_seconds=max(settings.redis_timeout_seconds, 1.0),
         )
 
-    def build(self) -> AsyncRedis:
+    def build(self) -> RedisClient:
         """A client over a fresh bounded pool; the caller owns it (`await client.aclose()`)."""
         pool = BlockingConnectionPool.from_url(  # type: ignore[var-annotated, unused-ignore]
             self.url,
@@ -72,5 +66,5 @@ class RedisConfig:
         )
         # from_pool: the client owns the pool, so `aclose()` closes its connections too
         # (`Redis(connection_pool=...)` would leave them open).
-        client: AsyncRedis = Redis.from_pool(pool)  # type: ignore[attr-defined, unused-ignore]
+        client: RedisClient = Redis.from_pool(pool)  # type: ignore[attr-defined, unused-ignore]
         return client

@@ -9,7 +9,7 @@ from redis.asyncio import BlockingConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.config import Settings
-from app.rate_limiting.redis_client import RedisConfig, RedisNotConfiguredError
+from app.rate_limiting.redis_config import RedisConfig, RedisNotConfiguredError
 from tests.support.redis_server import RedisServer
 
 
