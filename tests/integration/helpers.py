@@ -47,7 +47,8 @@ def record(stack: RunningStack) -> Rollout:
 def served_versions(stack: RunningStack, requests: int = 40) -> set[str]:
     """Versions answering on the entry port (what users get), from the X-Version header."""
     with httpx.Client(timeout=5) as client:
-        return {client.get(f"{stack.entry_url}/health").headers["x-version"] for _ in range(requests)}
+        url = f"{stack.entry_url}/health"
+        return {client.get(url).headers["x-version"] for _ in range(requests)}
 
 
 def instance_processes(stack: RunningStack) -> dict[str, int]:
