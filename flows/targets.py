@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +31,20 @@ TARGET_BLOCK_TYPES = {
 
 @dataclass(frozen=True)
 class Resolved:
+    """A live target and (built on first use, it imports Prefect) its metrics source."""
+
     name: str
     target: Target
-    metrics: MetricsSource
+    metrics_factory: Callable[[], MetricsSource]
+
+    @cached_property
+    def metrics(self) -> MetricsSource:
+        return self.metrics_factory()
 
 
 def local_home() -> Path:
-    return Path(os.environ.get("FLOODGATE_HOME", ".floodgate")).resolve()
+    """`$FLOODGATE_HOME`, else `./.floodgate` (the local target's own default)."""
+    return Path(os.environ.get("FLOODGATE_HOME", ".floodgate")).expanduser().resolve()
 
 
 def _block_class(slug: str) -> Any:
@@ -46,8 +55,17 @@ def _block_class(slug: str) -> Any:
 def resolve(name: str) -> Resolved:
     """The target called `name` and its metrics source; ConfigurationError if there is none."""
     if name == LOCAL:
-        block = _block_class("floodgate-local-target")(state_dir=str(local_home()))
-        return Resolved(name, block.get_target(), block.get_metrics_source())
+        from blocks.local.settings import LocalSettings
+        from blocks.local.target import LocalTarget
+
+        settings = LocalSettings.load(local_home())
+
+        def local_metrics() -> MetricsSource:
+            from blocks.prometheus import PrometheusMetricsSource
+
+            return PrometheusMetricsSource(f"http://127.0.0.1:{settings.prometheus_port}")
+
+        return Resolved(name, LocalTarget(settings), local_metrics)
     slug, _, block_name = name.rpartition("/")
     slugs = [slug] if slug else list(TARGET_BLOCK_TYPES)
     unknown = [s for s in slugs if s not in TARGET_BLOCK_TYPES]
@@ -60,7 +78,7 @@ def resolve(name: str) -> Resolved:
             block = _block_class(candidate).load(block_name)
         except ValueError:
             continue
-        return Resolved(name, block.get_target(), block.get_metrics_source())
+        return Resolved(name, block.get_target(), block.get_metrics_source)
     raise ConfigurationError(
         f"no target named {name!r}: use 'local' or save a block of type "
         f"{' or '.join(TARGET_BLOCK_TYPES)} (e.g. in the Prefect UI)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from flows.cli import rollouts
+from flows.cli.local import local_cli
 
 cli = typer.Typer(
     name="floodgate",
@@ -19,6 +20,7 @@ cli = typer.Typer(
     add_completion=False,
 )
 rollouts.register(cli)
+cli.add_typer(local_cli, name="local")
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
 """Point the CLI's flow runs at a Prefect server before Prefect is imported.
 
 Order: `PREFECT_API_URL` if set; else the Prefect server the local stack started (recorded in
-`$FLOODGATE_HOME/stack.json`); else Prefect's ephemeral mode, which takes ~30 s to start and has
-no UI, so the CLI says so.
+`$FLOODGATE_HOME/prefect.json` by `floodgate local up`); else Prefect's ephemeral mode, which
+takes ~30 s to start and has no UI, so the CLI says so.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from flows.targets import local_home
 
 
 def stack_prefect_url() -> str | None:
-    path = local_home() / "stack.json"
+    path = local_home() / "prefect.json"
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    url = data.get("prefect_api_url")
+    url = data.get("api_url")
     return url if isinstance(url, str) else None
 
 
