@@ -125,10 +125,15 @@ class Prober:
         if not ip:
             return HttpVerdict("none", "the pod has no IP")
         host = f"[{ip}]" if ":" in ip else ip
-        try:
-            response = httpx.get(f"http://{host}:{port}{path}", timeout=timeout)
-        except httpx.HTTPError as exc:
-            return HttpVerdict("none", f"{type(exc).__name__}: {exc}")
-        return judge_http(
-            response.status_code, response.headers.get("content-type", ""), response.content
-        )
+        return http_check(f"http://{host}:{port}{path}", timeout)
+
+
+def http_check(url: str, timeout: float) -> HttpVerdict:
+    """GET `url` straight (in-cluster mode); no connection or a timeout is no answer."""
+    try:
+        response = httpx.get(url, timeout=timeout)
+    except httpx.HTTPError as exc:
+        return HttpVerdict("none", f"{type(exc).__name__}: {exc}")
+    return judge_http(
+        response.status_code, response.headers.get("content-type", ""), response.content
+    )

@@ -4,6 +4,7 @@ objects for before/after comparisons (official typed clients, not the target's o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kubernetes import client
@@ -15,6 +16,9 @@ from tests.support.kwok_stages import NOT_READY_ANNOTATIONS
 # The kwok test hook: a version whose env has FAULT_UNHEALTHY=1 gets pods that never turn Ready.
 FAULT = EnvAnnotations(env="FAULT_UNHEALTHY", equals="1", annotations=NOT_READY_ANNOTATIONS)
 UNHEALTHY_ENV = {"FAULT_UNHEALTHY": "1"}
+
+# make_target(kubeconfig=None, ns=None, **TargetSettings fields) -> KubernetesTarget
+TargetFactory = Callable[..., KubernetesTarget]
 
 
 def shop_app(**overrides: Any) -> KubernetesApp:
@@ -42,6 +46,37 @@ def install(target: KubernetesTarget, app: KubernetesApp, version: str) -> None:
     target.set_preview(app.name, None)
 
 
+def read(api: client.ApiClient, kind: str, namespace: str, name: str) -> dict[str, Any]:
+    """One object as the API serves it, as a plain camelCase dict (official typed clients)."""
+    readers: dict[str, Callable[[str, str], Any]] = {
+        "Deployment": client.AppsV1Api(api).read_namespaced_deployment,
+        "Service": client.CoreV1Api(api).read_namespaced_service,
+        "Ingress": client.NetworkingV1Api(api).read_namespaced_ingress,
+        "ConfigMap": client.CoreV1Api(api).read_namespaced_config_map,
+        "Lease": client.CoordinationV1Api(api).read_namespaced_lease,
+    }
+    if kind == "HTTPRoute":
+        found: Any = client.CustomObjectsApi(api).get_namespaced_custom_object(
+            "gateway.networking.k8s.io", "v1", namespace, "httproutes", name)
+        return dict(found)
+    return as_dict(api, readers[kind](name, namespace))
+
+
+def as_dict(api: client.ApiClient, model: Any) -> dict[str, Any]:
+    serialized: dict[str, Any] = api.sanitize_for_serialization(model)  # type: ignore[no-untyped-call]
+    return serialized
+
+
+def names_of(api: client.ApiClient, kind: str, namespace: str, selector: str = "") -> list[str]:
+    """Names of the Deployments or Pods in `namespace` matching `selector`."""
+    listers: dict[str, Callable[..., Any]] = {
+        "Deployment": client.AppsV1Api(api).list_namespaced_deployment,
+        "Pod": client.CoreV1Api(api).list_namespaced_pod,
+    }
+    items = listers[kind](namespace, label_selector=selector).items
+    return sorted(as_dict(api, item)["metadata"]["name"] for item in items)
+
+
 SERVER_METADATA = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields",
                    "namespace", "selfLink")
 
@@ -50,7 +85,7 @@ def app_objects(api: client.ApiClient, namespace: str, app: str) -> dict[tuple[s
     """(kind, name) -> the object's metadata and spec, without server-managed fields."""
     selector = f"floodgate.dev/app={app}"
     found: list[dict[str, Any]] = []
-    typed = [
+    typed: list[tuple[str, Callable[..., Any]]] = [
         ("Deployment", client.AppsV1Api(api).list_namespaced_deployment),
         ("Service", client.CoreV1Api(api).list_namespaced_service),
         ("Ingress", client.NetworkingV1Api(api).list_namespaced_ingress),
@@ -60,8 +95,8 @@ def app_objects(api: client.ApiClient, namespace: str, app: str) -> dict[tuple[s
     ]
     for kind, lister in typed:
         for item in lister(namespace, label_selector=selector).items:
-            found.append({"kind": kind, **api.sanitize_for_serialization(item)})
-    routes = client.CustomObjectsApi(api).list_namespaced_custom_object(
+            found.append({"kind": kind, **as_dict(api, item)})
+    routes: Any = client.CustomObjectsApi(api).list_namespaced_custom_object(
         "gateway.networking.k8s.io", "v1", namespace, "httproutes", label_selector=selector
     )
     found += [{"kind": "HTTPRoute", **route} for route in routes["items"]]

@@ -4,7 +4,7 @@ control plane (`kube_cluster`, tests/conftest.py) and a factory of targets on it
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,7 @@ from kubernetes import client
 from blocks.kubernetes.settings import TargetSettings
 from blocks.kubernetes.target import KubernetesTarget
 from tests.support.controlplane import ControlPlane, api_client_for
-
-TargetFactory = Callable[..., KubernetesTarget]
+from tests.support.k8s_target import TargetFactory
 
 
 @pytest.fixture
@@ -47,4 +46,4 @@ def make_target(kube_cluster: ControlPlane, namespace: str) -> Iterator[TargetFa
 
     yield make
     for api in clients:
-        api.close()
+        api.close()  # type: ignore[no-untyped-call]

@@ -7,8 +7,7 @@ import threading
 import pytest
 
 from blocks.errors import TargetError, UnknownApp
-from tests.blocks.kubernetes.conftest import TargetFactory
-from tests.support.k8s_target import shop_app
+from tests.support.k8s_target import TargetFactory, shop_app
 
 pytestmark = pytest.mark.k8s
 

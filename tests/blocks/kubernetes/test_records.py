@@ -6,7 +6,7 @@ import pytest
 from kubernetes import client
 
 from blocks.errors import TargetError
-from tests.blocks.kubernetes.conftest import TargetFactory
+from tests.support.k8s_target import TargetFactory
 
 pytestmark = pytest.mark.k8s
 

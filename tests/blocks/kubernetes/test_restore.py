@@ -6,8 +6,7 @@ import pytest
 from kubernetes import client
 
 from blocks.errors import InvalidSnapshot
-from tests.blocks.kubernetes.conftest import TargetFactory
-from tests.support.k8s_target import app_objects, install, shop_app
+from tests.support.k8s_target import TargetFactory, app_objects, install, shop_app
 
 pytestmark = pytest.mark.k8s
 
@@ -80,5 +79,5 @@ def test_a_snapshot_of_another_app_or_namespace_is_refused(make_target: TargetFa
     objects = [{**o, "metadata": {**o["metadata"], "labels": {"floodgate.dev/app": "other"}}}
                for o in snapshot.payload["objects"]]
     foreign = snapshot.model_copy(update={"payload": {**snapshot.payload, "objects": objects}})
-    with pytest.raises(InvalidSnapshot, match="not labelled floodgate.dev/app=shop"):
+    with pytest.raises(InvalidSnapshot, match=r"not labelled floodgate\.dev/app=shop"):
         target.restore(foreign.sealed())

@@ -8,8 +8,7 @@ import pytest
 from kubernetes import client
 
 from blocks.errors import InvalidSnapshot
-from tests.blocks.kubernetes.conftest import TargetFactory
-from tests.support.k8s_target import install, shop_app
+from tests.support.k8s_target import TargetFactory, install, read, shop_app
 
 pytestmark = pytest.mark.k8s
 
@@ -28,10 +27,8 @@ def test_a_snapshot_holds_every_app_object_and_the_stable_state(
     assert kinds == [("Deployment", "shop-v1"), ("Ingress", "shop"), ("Ingress", "shop-canary"),
                      ("Service", "shop"), ("Service", "shop-canary"), ("Service", "shop-preview")]
     assert snapshot.checksum == snapshot.compute_checksum()
-    stored = client.CoreV1Api(admin_api).read_namespaced_config_map(
-        f"floodgate-snapshot-shop-{snapshot.id}", namespace
-    )
-    assert stored.metadata.labels["floodgate.dev/part-of"] == "shop"
+    stored = read(admin_api, "ConfigMap", namespace, f"floodgate-snapshot-shop-{snapshot.id}")
+    assert stored["metadata"]["labels"]["floodgate.dev/part-of"] == "shop"
     assert make_target().get_snapshot("shop", snapshot.id) == snapshot
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from blocks.errors import TargetError, UnknownApp
-from tests.blocks.kubernetes.conftest import TargetFactory
-from tests.support.k8s_target import install, shop_app
+from tests.support.k8s_target import TargetFactory, install, shop_app
 
 pytestmark = pytest.mark.k8s
 
