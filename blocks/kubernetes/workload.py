@@ -17,7 +17,12 @@ from blocks.kubernetes.api import KubeApi
 from blocks.kubernetes.app import KubernetesApp
 from blocks.kubernetes.health import pod_readiness
 from blocks.kubernetes.kinds import DEPLOYMENT, POD
-from blocks.kubernetes.manifests import VERSION_ANNOTATION, deployment_manifest, deployment_version
+from blocks.kubernetes.manifests import (
+    VERSION_ANNOTATION,
+    deployment_env,
+    deployment_manifest,
+    deployment_version,
+)
 from blocks.kubernetes.rollout_status import wait_rolled_out
 from blocks.target import Instance
 
@@ -66,13 +71,22 @@ class Workload:
     def ensure(
         self, app: KubernetesApp, version: str, count: int, env: dict[str, str], track: str
     ) -> None:
-        """Exactly `count` Ready pods of `version` (0 deletes its Deployment)."""
+        """Exactly `count` Ready pods of `version` (0 deletes its Deployment).
+
+        A version that already runs with this env is only resized: shrinking the old version of
+        a rolling rollout must not restart its pods because the app definition changed since.
+        """
         if count < 0:
             raise TargetError(f"instance count must be >= 0, got {count}")
         if count == 0:
             self.retire(app.name, version)
             return
-        self._api.apply(deployment_manifest(app, version, count, env, track))
+        manifest = deployment_manifest(app, version, count, env, track)  # validates first
+        current = self.deployment(app.name, version)
+        if current is not None and deployment_env(current) == env:
+            self.scale(app.name, version, count)
+            return
+        self._api.apply(manifest)
         self.wait(app.name, version)
 
     def scale(self, app: str, version: str, count: int) -> None:

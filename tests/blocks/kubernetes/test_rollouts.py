@@ -183,6 +183,7 @@ def test_failed_analysis_rolls_back_to_exactly_the_objects_before(
     install(target, shop_app(), "v1")
     target.set_weights("shop", {"v1": 100})
     before = app_objects(admin_api, namespace, "shop")
+    stable_pods = {i.name for i in target.instances("shop", "v1")}
     metrics = ScriptedMetrics({
         "v1": HEALTHY, "v2": Measurement(requests=300, error_rate=0.3, p95_seconds=0.01)
     })
@@ -192,6 +193,7 @@ def test_failed_analysis_rolls_back_to_exactly_the_objects_before(
     assert served(seen) == [{"v1": 95, "v2": 5}]
     assert app_objects(admin_api, namespace, "shop") == before
     assert target.get_weights("shop") == {"v1": 100}
+    assert {i.name for i in target.instances("shop")} == stable_pods  # blue never restarted
 
 
 def test_pods_that_turn_unready_fail_the_health_check_step(

@@ -37,6 +37,21 @@ def test_ensure_instances_is_exact_and_idempotent(
     assert names_of(admin_api, "Deployment", namespace) == []
 
 
+def test_a_changed_definition_does_not_restart_a_running_version(
+    make_target: TargetFactory, admin_api: client.ApiClient, namespace: str
+) -> None:
+    target = make_target()
+    install(target, shop_app(), "v1")
+    pods = {i.name for i in target.instances("shop", "v1")}
+    target.register_app(shop_app(health_path="/ready", image="registry.example/s2:{version}"))
+    assert target.describe("shop").stable_version == "v1"  # re-registering keeps it
+    target.ensure_instances("shop", "v1", 2, {"DB": "postgres://db/shop"})  # a rolling shrink
+    assert {i.name for i in target.instances("shop", "v1")} < pods
+    image = deployment(admin_api, namespace, "shop-v1")["spec"]["template"]["spec"][
+        "containers"][0]["image"]
+    assert image == "registry.example/shop:v1"
+
+
 def test_new_env_replaces_the_pods_of_the_version(
     make_target: TargetFactory, admin_api: client.ApiClient, namespace: str
 ) -> None:
