@@ -8,8 +8,9 @@ by side.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -53,7 +54,22 @@ class Settings(BaseSettings):
     kubernetes_api_url: str | None = Field(
         None, description="Kubernetes API checked by /health/detailed when set."
     )
+    kubernetes_api_token: SecretStr | None = Field(
+        None, description="Bearer token for the Kubernetes API health check (optional)."
+    )
+    kubernetes_api_ca_file: str | None = Field(
+        None, description="CA bundle that signed the Kubernetes API's certificate."
+    )
     health_check_timeout_seconds: float = Field(1.0, gt=0, le=30)
+    health_critical_components: list[str] = Field(
+        default_factory=lambda: ["redis"],
+        description="Components whose failure makes /health/detailed unhealthy (503); the "
+        "others only degrade it. Known: redis, prometheus, prefect, kubernetes.",
+    )
+    log_level: str = Field("INFO", description="Root log level set by create_app.")
+    configure_logging: bool = Field(
+        True, description="Install the request-id log handler on the root logger."
+    )
 
     # Rate limiting
     rate_limit_enabled: bool = True
@@ -73,6 +89,9 @@ class Settings(BaseSettings):
     # Connection pools
     database_pool_size: int | None = Field(None, ge=1)
     database_pool_overflow: int | None = Field(None, ge=0)
+    pool_load_multiplier: float = Field(
+        1.0, gt=0, le=100, description="Expected load relative to normal; scales pool sizes."
+    )
 
     # Auto-scaling (Kubernetes)
     k8s_min_replicas: int | None = Field(None, ge=1)
@@ -82,3 +101,21 @@ class Settings(BaseSettings):
 
     # Sessions
     session_ttl_seconds: int = Field(24 * 3600, ge=1)
+
+    @field_validator("health_critical_components")
+    @classmethod
+    def _known_components(cls, value: list[str]) -> list[str]:
+        known = {"redis", "prometheus", "prefect", "kubernetes"}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"unknown health components {unknown}; known: {sorted(known)}")
+        return value
+
+    @model_validator(mode="after")
+    def _replica_bounds(self) -> Self:
+        low, high = self.k8s_min_replicas, self.k8s_max_replicas
+        if low is not None and high is not None and low > high:
+            raise ValueError(
+                f"K8S_MIN_REPLICAS ({low}) must not exceed K8S_MAX_REPLICAS ({high})"
+            )
+        return self

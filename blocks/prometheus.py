@@ -74,7 +74,7 @@ class PrometheusMetricsSource:
 
     def _scalar(self, query: str) -> float | None:
         result: list[dict[str, Any]] = self._client.custom_query(
-            query, params={"timeout": f"{self._timeout}s"}
+            query, params={"timeout": f"{self._timeout:g}s"}
         )
         if not result:
             return None

@@ -9,6 +9,7 @@ import pytest
 from tests.support.controlplane import ControlPlane
 from tests.support.kube_cluster_fixture import start_kube_cluster
 from tests.support.prefect_server import PrefectServer, running_prefect_server
+from tests.support.prometheus import PrometheusServer, running_prometheus
 from tests.support.redis_server import RedisServer, running_redis
 
 
@@ -16,6 +17,13 @@ from tests.support.redis_server import RedisServer, running_redis
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """One real redis-server per test session (per xdist worker)."""
     with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    """One real Prometheus per test session (per xdist worker), scraping every 1 s."""
+    with running_prometheus(tmp_path_factory.mktemp("prometheus")) as server:
         yield server
 
 

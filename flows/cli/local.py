@@ -64,10 +64,10 @@ def _start_prefect(stack: Any, home: Path, port: int) -> str:
 
 def _register_blocks(api_url: str, home: Path) -> None:
     """Make Floodgate's block types (and the `local` target) visible in the Prefect UI."""
-    from blocks.local.block import LocalTargetBlock
-    from blocks.local.settings import LocalSettings
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from blocks.local.block import LocalTargetBlock
+    from blocks.local.settings import LocalSettings
     from blocks.policy_block import AnalysisPolicyBlock
     from blocks.prometheus import PrometheusBlock
 

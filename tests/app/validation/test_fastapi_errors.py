@@ -44,3 +44,14 @@ async def test_installed_handler_answers_422_with_printable_input() -> None:
     detail = response.json()["detail"]
     assert detail[0]["loc"] == ["body"]
     assert detail[0]["input"].startswith("\ufffdPNG")
+
+
+async def test_non_finite_json_numbers_are_a_422_not_a_500() -> None:
+    """Python's JSON parser takes `Infinity`; echoing it back must not crash the handler."""
+    transport = httpx.ASGITransport(app=_app(install=True), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        for body in (b"Infinity", b"NaN", b'{"text": -Infinity}'):
+            response = await client.post(
+                "/notes", content=body, headers={"content-type": "application/json"}
+            )
+            assert response.status_code == 422, body

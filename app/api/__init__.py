@@ -1,0 +1,1 @@
+"""HTTP routes of the runtime (health, metrics) and their FastAPI dependencies."""

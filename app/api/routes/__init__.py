@@ -1,0 +1,1 @@
+"""One module per resource, FastAPI full-stack-template style."""

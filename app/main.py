@@ -1,0 +1,144 @@
+"""`create_app(settings)`: the runtime as a FastAPI app, served with
+`uvicorn app.main:create_app --factory`.
+
+Middleware, outermost first (a request passes them in this order):
+1. `CorrelationIdMiddleware` — first, so every later log line and every answer, including a 429
+   or a 400 from the layers below, carries the request id.
+2. `PrometheusMiddleware` — before rate limiting and validation, so refused requests are counted
+   too (as 4xx: the canary analysis counts only 5xx as errors).
+3. rate limiting, then validation (added when those packages land on main).
+Everything per app lives on `app.state`; clients are opened and closed in `lifespan`.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
+
+from app.api.errors import unhandled_exception_handler
+from app.api.routes import health, metrics
+from app.config import Settings
+from app.monitoring.correlation import CorrelationIdMiddleware
+from app.monitoring.health import HealthCheckCollector
+from app.monitoring.logging import configure_logging
+from app.monitoring.metrics import MetricsCollector
+from app.monitoring.middleware import PrometheusMiddleware
+from app.monitoring.probes import build_checks
+from app.redis_client import RedisClient
+from app.scaling.pools import ConnectionPoolConfig
+from app.scaling.sessions import RedisSessionStore
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build one app; with no argument, settings come from the environment."""
+    settings = settings if settings is not None else Settings()
+    if settings.configure_logging:
+        configure_logging(settings.log_level)
+    app = FastAPI(title=settings.app_name, version=settings.app_version, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.metrics = MetricsCollector(settings.app_name, settings.app_version)
+    app.state.pool_config = ConnectionPoolConfig.from_settings(settings)
+    app.add_exception_handler(Exception, unhandled_exception_handler)
+    app.include_router(health.router)
+    if settings.prometheus_metrics_enabled:
+        app.include_router(metrics.router)
+    install_middleware(app, settings, app.state.metrics)
+    return app
+
+
+def install_middleware(app: FastAPI, settings: Settings, collector: MetricsCollector) -> None:
+    """Add the runtime's middleware stack to `app` (public for benchmarks and embedders)."""
+    # `add_middleware` wraps what was added before: add innermost first.
+    if settings.prometheus_metrics_enabled:
+        app.add_middleware(PrometheusMiddleware, collector=collector)
+    app.add_middleware(CorrelationIdMiddleware)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the app's clients, sized by its `ConnectionPoolConfig`, and close them on exit."""
+    settings: Settings = app.state.settings
+    pools: ConnectionPoolConfig = app.state.pool_config
+    async with AsyncExitStack() as stack:
+        app.state.http = await stack.enter_async_context(
+            httpx.AsyncClient(
+                limits=pools.httpx_limits(), timeout=settings.health_check_timeout_seconds
+            )
+        )
+        app.state.redis = None
+        app.state.session_store = None
+        if settings.redis_url is not None:
+            redis = _open_redis(settings, pools)
+            # The client does not own a pool passed to it: disconnecting the pool is the close.
+            stack.push_async_callback(redis.connection_pool.disconnect)
+            app.state.redis = redis
+            app.state.session_store = RedisSessionStore(redis, settings.session_ttl_seconds)
+            app.state.metrics.watch_pool(
+                "redis", lambda: redis_pool_in_use(redis.connection_pool), pools.max_connections
+            )
+        kubernetes_http = None
+        if settings.kubernetes_api_url and (
+            settings.kubernetes_api_ca_file or settings.kubernetes_api_token
+        ):
+            kubernetes_http = await stack.enter_async_context(_kubernetes_client(settings))
+        app.state.health = HealthCheckCollector(
+            build_checks(
+                critical=settings.health_critical_components,
+                redis=app.state.redis,
+                http=app.state.http,
+                prometheus_url=settings.prometheus_url,
+                prefect_api_url=settings.prefect_api_url,
+                kubernetes_api_url=settings.kubernetes_api_url,
+                kubernetes_http=kubernetes_http,
+            ),
+            settings.health_check_timeout_seconds,
+        )
+        logger.info(
+            "%s %s started (pools: %d + %d overflow)", settings.app_name, settings.app_version,
+            pools.size, pools.overflow,
+        )
+        yield
+
+
+def _open_redis(settings: Settings, pools: ConnectionPoolConfig) -> RedisClient:
+    """A blocking pool of `size + overflow` connections: a burst beyond it waits (up to the
+    Redis timeout) for a free connection instead of failing with "Too many connections"."""
+    assert settings.redis_url is not None
+    pool: ConnectionPool[Any] = BlockingConnectionPool.from_url(
+        settings.redis_url.get_secret_value(),
+        max_connections=pools.max_connections,
+        timeout=settings.redis_timeout_seconds,
+        socket_timeout=settings.redis_timeout_seconds,
+        socket_connect_timeout=settings.redis_timeout_seconds,
+    )
+    return Redis(connection_pool=pool)
+
+
+def redis_pool_in_use(pool: ConnectionPool[Any]) -> int:
+    """Connections checked out of a redis-py pool right now.
+
+    redis-py keeps this count only in a private set; read it defensively (0 if a future
+    version renames it — the pool test in tests/app/test_main.py would then fail loudly).
+    """
+    return len(getattr(pool, "_in_use_connections", ()))
+
+
+def _kubernetes_client(settings: Settings) -> httpx.AsyncClient:
+    headers = {}
+    if settings.kubernetes_api_token is not None:
+        headers["Authorization"] = f"Bearer {settings.kubernetes_api_token.get_secret_value()}"
+    verify: ssl.SSLContext | bool = True
+    if settings.kubernetes_api_ca_file:
+        verify = ssl.create_default_context(cafile=settings.kubernetes_api_ca_file)
+    return httpx.AsyncClient(
+        headers=headers, verify=verify, timeout=settings.health_check_timeout_seconds
+    )

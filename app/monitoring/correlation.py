@@ -1,0 +1,81 @@
+"""Correlation IDs: one id per request, taken from `X-Request-ID` or made, echoed, and logged.
+
+A caller's id is accepted only when it is WELL-FORMED: 1 to 128 characters from
+`A-Z a-z 0-9 - _ . :` (covers UUIDs, W3C trace ids, ULIDs, `svc:1234` styles). Anything else
+(too long, spaces, control characters, non-ASCII, CR/LF that could split a log line) is replaced
+by a fresh id rather than refused: an id is a debugging aid, and a request must not fail over
+one. The id lives in a `ContextVar` for the duration of the request, so every log line emitted
+while serving it can carry it (see `app.monitoring.logging`).
+"""
+
+from __future__ import annotations
+
+import re
+from contextvars import ContextVar
+from random import getrandbits
+from typing import Final
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER: Final = "X-Request-ID"
+MAX_REQUEST_ID_LENGTH: Final = 128
+_HEADER_KEY: Final = REQUEST_ID_HEADER.lower().encode("latin-1")
+_KEY_LENGTH: Final = len(_HEADER_KEY)
+_WELL_FORMED: Final = re.compile(rb"[A-Za-z0-9._:\-]{1,%d}" % MAX_REQUEST_ID_LENGTH)
+
+request_id_var: ContextVar[str | None] = ContextVar("floodgate_request_id", default=None)
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served in this context, or None outside a request."""
+    return request_id_var.get()
+
+
+def is_well_formed(value: bytes) -> bool:
+    return _WELL_FORMED.fullmatch(value) is not None
+
+
+def new_request_id() -> str:
+    """32 hex characters (128 random bits), the shape of a UUID4 without dashes.
+
+    `random.getrandbits` rather than `os.urandom`: an id must be unique, not unguessable, and
+    this is cheaper on a path every request without an id takes. (`random` is reseeded in a
+    forked worker, so workers do not repeat each other's ids.)"""
+    return f"{getrandbits(128):032x}"
+
+
+class CorrelationIdMiddleware:
+    """Pure ASGI: sets `request_id_var`, `scope["state"]["request_id"]` and the response header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_id(scope) or new_request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (_HEADER_KEY, request_id.encode("ascii"))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                raw = message.get("headers", ())
+                message["headers"] = [
+                    *(h for h in raw if len(h[0]) != _KEY_LENGTH or h[0].lower() != _HEADER_KEY),
+                    header,
+                ]  # an id the app set is replaced: ours wins
+            await send(message)
+
+        token = request_id_var.set(request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+
+
+def _incoming_id(scope: Scope) -> str | None:
+    for key, value in scope["headers"]:
+        if key == _HEADER_KEY:
+            return value.decode("ascii") if is_well_formed(value) else None
+    return None

@@ -1,0 +1,242 @@
+"""Cost of Floodgate's middleware stack against a bare FastAPI app, with peers measured in the
+same run: prometheus-fastapi-instrumentator (metrics) and slowapi (rate limiting).
+
+Goals: >= 0.85x the bare app's throughput, < 300 us added per request (the seed's stack quoted
+~1.8 ms), and with the Redis limiter exactly one Redis round trip per request.
+
+Modes:
+* in-process, raw ASGI driver (default): calls `app(scope, receive, send)` in a loop, so no
+  client or socket cost dilutes the ratio. Variants run interleaved for several rounds; the
+  median round is reported.
+* `--wrk`: each variant served by uvicorn (one worker) and loaded by `wrk` on loopback.
+
+Run from the repository root:
+    python bench/middleware_stack.py [--requests 3000] [--rounds 7] [--wrk] [--redis-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fastapi import FastAPI  # noqa: E402
+from prometheus_client import CollectorRegistry  # noqa: E402
+from pydantic import BaseModel, Field  # noqa: E402
+
+from app.config import Settings  # noqa: E402
+from app.main import install_middleware  # noqa: E402
+from app.monitoring.metrics import MetricsCollector  # noqa: E402
+
+PATH = "/score/42"
+BODY = b'{"amount": 129.5, "currency": "EUR", "user_id": "u-1842", "merchant": "m-77"}'
+
+
+class Transaction(BaseModel):
+    amount: float = Field(ge=0)
+    currency: str = Field(min_length=3, max_length=3)
+    user_id: str
+    merchant: str
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+
+def bare_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/score/{txn_id}")
+    async def score(txn_id: int) -> dict[str, float]:
+        return {"txn": txn_id, "risk": 0.12}
+
+    @app.post("/score")
+    async def score_transaction(transaction: Transaction) -> dict[str, float]:
+        return {"risk": min(1.0, transaction.amount / 10_000)}
+
+    return app
+
+
+def floodgate_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings(app_name="bench", app_version="v1", configure_logging=False)
+    app = bare_app()
+    install_middleware(app, settings, MetricsCollector(settings.app_name, settings.app_version))
+    return app
+
+
+def instrumentator_app() -> FastAPI:
+    from prometheus_fastapi_instrumentator import Instrumentator
+
+    app = bare_app()
+    Instrumentator(registry=CollectorRegistry()).instrument(app)
+    return app
+
+
+def slowapi_app(asgi: bool) -> FastAPI:
+    from slowapi import Limiter, _rate_limit_exceeded_handler
+    from slowapi.errors import RateLimitExceeded
+    from slowapi.middleware import SlowAPIASGIMiddleware, SlowAPIMiddleware
+    from slowapi.util import get_remote_address
+
+    app = bare_app()
+    app.state.limiter = Limiter(key_func=get_remote_address, default_limits=["100000000/minute"])
+    app.add_exception_handler(RateLimitExceeded, _rate_limit_exceeded_handler)  # type: ignore[arg-type]
+    app.add_middleware(SlowAPIASGIMiddleware if asgi else SlowAPIMiddleware)
+    return app
+
+
+VARIANTS: dict[str, Callable[[], FastAPI]] = {
+    "bare FastAPI": bare_app,
+    "floodgate stack": floodgate_app,
+    "instrumentator": instrumentator_app,
+    "slowapi (ASGI mw)": lambda: slowapi_app(asgi=True),
+    "slowapi (BaseHTTP)": lambda: slowapi_app(asgi=False),
+}
+
+
+# -- in-process driver ----------------------------------------------------------------------
+
+def _scope(post: bool) -> dict[str, Any]:
+    headers = [(b"host", b"bench"), (b"user-agent", b"bench"), (b"accept", b"*/*")]
+    if post:
+        headers += [(b"content-type", b"application/json"),
+                    (b"content-length", str(len(BODY)).encode())]
+    path = "/score" if post else PATH
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+        "method": "POST" if post else "GET", "scheme": "http", "path": path,
+        "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "client": ("127.0.0.1", 50000), "server": ("bench", 80), "headers": headers,
+    }
+
+
+async def drive(app: ASGIApp, requests: int, post: bool = False) -> float:
+    """CPU seconds of this process for `requests` sequential requests (every answer must be
+    200). CPU time, not wall time: the machine is shared, and time other processes take from
+    this one must not count as middleware cost."""
+    statuses: list[int] = []
+    request = {"type": "http.request", "body": BODY if post else b"", "more_body": False}
+
+    async def receive() -> dict[str, Any]:
+        return request
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    template = _scope(post)
+    start = time.process_time()
+    for _ in range(requests):
+        scope = dict(template)
+        scope["headers"] = list(template["headers"])
+        await app(scope, receive, send)
+    elapsed = time.process_time() - start
+    bad = [s for s in statuses if s != 200]
+    if bad or len(statuses) != requests:
+        raise RuntimeError(f"unexpected statuses {sorted(set(bad))} ({len(statuses)} answers)")
+    return elapsed
+
+
+def in_process(variants: dict[str, Callable[[], FastAPI]], requests: int,
+               rounds: int, post: bool = False) -> dict[str, float]:
+    """Median CPU microseconds per request for each variant, rounds interleaved."""
+    apps = {name: make() for name, make in variants.items()}
+    samples: dict[str, list[float]] = {name: [] for name in apps}
+
+    async def run() -> None:
+        for app in apps.values():
+            await drive(app, 200, post)  # warm up: builds the middleware stack, fills caches
+        for _ in range(rounds):
+            for name, app in apps.items():
+                samples[name].append(await drive(app, requests, post) / requests * 1e6)
+
+    asyncio.run(run())
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+# -- uvicorn + wrk --------------------------------------------------------------------------
+
+def uvicorn_factory() -> FastAPI:
+    """`uvicorn bench.middleware_stack:uvicorn_factory --factory` with BENCH_VARIANT set."""
+    return VARIANTS[os.environ["BENCH_VARIANT"]]()
+
+
+def with_wrk(variants: dict[str, Callable[[], FastAPI]], seconds: int) -> dict[str, float]:
+    """Requests per second through uvicorn (1 worker, httptools) and wrk (1 thread, 16 conns)."""
+    sys.path.insert(0, str(ROOT / "tests" / ".."))
+    from tests.support.ports import free_port, wait_for_port
+
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    results: dict[str, float] = {}
+    for name in variants:
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "bench.middleware_stack:uvicorn_factory",
+             "--factory", "--port", str(port), "--log-level", "warning", "--no-access-log",
+             "--http", "httptools", "--loop", "asyncio"],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "BENCH_VARIANT": name},
+        )
+        try:
+            wait_for_port(port, timeout=30)
+            url = f"http://127.0.0.1:{port}{PATH}"
+            subprocess.run([wrk, "-t1", "-c16", "-d1s", url], capture_output=True, check=True)
+            out = subprocess.run([wrk, "-t1", "-c16", f"-d{seconds}s", url],
+                                 capture_output=True, text=True, check=True).stdout
+            match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+            if match is None or "Non-2xx" in out:
+                raise RuntimeError(f"wrk output for {name}:\n{out}")
+            results[name] = float(match.group(1))
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=10)
+    return results
+
+
+# -- report ---------------------------------------------------------------------------------
+
+def print_in_process(results: dict[str, float], title: str) -> None:
+    base = results["bare FastAPI"]
+    print(f"\n{title}: in-process raw ASGI driver, CPU us per request (median of rounds)")
+    print(f"{'variant':<22}{'us/req':>9}{'req/s':>10}{'added us':>10}{'x bare':>8}")
+    for name, micros in results.items():
+        print(f"{name:<22}{micros:>9.1f}{1e6 / micros:>10.0f}{micros - base:>10.1f}"
+              f"{base / micros:>8.2f}")
+
+
+def print_wrk(results: dict[str, float]) -> None:
+    base = results["bare FastAPI"]
+    print("\nuvicorn (1 worker) + wrk -t1 -c16 on loopback")
+    print(f"{'variant':<22}{'req/s':>10}{'x bare':>8}")
+    for name, rps in results.items():
+        print(f"{name:<22}{rps:>10.0f}{rps / base:>8.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--wrk", action="store_true", help="also measure through uvicorn + wrk")
+    parser.add_argument("--wrk-seconds", type=int, default=5)
+    args = parser.parse_args()
+
+    print_in_process(in_process(VARIANTS, args.requests, args.rounds), f"GET {PATH}")
+    print_in_process(in_process(VARIANTS, args.requests, args.rounds, post=True),
+                     "POST /score (JSON body, pydantic model)")
+    if args.wrk:
+        print_wrk(with_wrk(VARIANTS, args.wrk_seconds))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Correlation ids: accepted when well-formed, made otherwise, echoed, and in log lines."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+
+from app.monitoring.correlation import (
+    MAX_REQUEST_ID_LENGTH,
+    CorrelationIdMiddleware,
+    current_request_id,
+    is_well_formed,
+)
+from app.monitoring.logging import RequestIdFilter
+
+logger = logging.getLogger("tests.correlation")
+GENERATED = re.compile(r"[0-9a-f]{32}")
+
+
+@pytest.fixture
+def app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/work")
+    async def work() -> dict[str, str | None]:
+        logger.warning("scoring inside the handler")
+        return {"seen": current_request_id()}
+
+    @app.get("/already")
+    async def already() -> PlainTextResponse:
+        return PlainTextResponse("x", headers={"X-Request-ID": "from-handler"})
+
+    app.add_middleware(CorrelationIdMiddleware)
+    return app
+
+
+@pytest.fixture
+async def client(app: FastAPI):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app),
+                                 base_url="http://test") as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["abc", "0f8fad5b-d9cb-469f-a165-70867728950e", "svc:1234.5_x", "A" * MAX_REQUEST_ID_LENGTH],
+)
+async def test_well_formed_id_is_kept_and_echoed(client, value):
+    response = await client.get("/work", headers={"X-Request-ID": value})
+    assert response.headers["x-request-id"] == value
+    assert response.json() == {"seen": value}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "A" * (MAX_REQUEST_ID_LENGTH + 1), "has space", "semi;colon", "quote\"", "a/b",
+     "caf\xe9"],
+)
+async def test_malformed_id_is_replaced(client, value):
+    response = await client.get("/work", headers={"X-Request-ID": value.encode("latin-1")})
+    returned = response.headers["x-request-id"]
+    assert returned != value
+    assert GENERATED.fullmatch(returned)
+    assert response.json() == {"seen": returned}
+
+
+def test_well_formed_rejects_control_characters_and_non_ascii():
+    assert not is_well_formed(b"abc\r\nX-Evil: 1")
+    assert not is_well_formed(b"abc\x00")
+    assert not is_well_formed("é".encode())
+    assert is_well_formed(b"abc-DEF_1.2:3")
+
+
+async def test_missing_id_is_generated_fresh_each_time(client):
+    first = (await client.get("/work")).headers["x-request-id"]
+    second = (await client.get("/work")).headers["x-request-id"]
+    assert GENERATED.fullmatch(first)
+    assert first != second
+
+
+async def test_handler_header_is_replaced_not_duplicated(client):
+    response = await client.get("/already", headers={"X-Request-ID": "mine"})
+    assert response.headers.get_list("x-request-id") == ["mine"]
+
+
+async def test_id_is_cleared_after_the_request(client):
+    await client.get("/work", headers={"X-Request-ID": "req-1"})
+    assert current_request_id() is None
+
+
+async def test_log_line_inside_the_handler_carries_the_id(client, caplog):
+    caplog.handler.addFilter(RequestIdFilter())
+    with caplog.at_level(logging.WARNING, logger="tests.correlation"):
+        await client.get("/work", headers={"X-Request-ID": "trace-42"})
+        await client.get("/work")
+
+    records = [r for r in caplog.records if r.getMessage() == "scoring inside the handler"]
+    assert len(records) == 2
+    assert records[0].request_id == "trace-42"  # type: ignore[attr-defined]
+    assert GENERATED.fullmatch(records[1].request_id)  # type: ignore[attr-defined]
+
+
+async def test_websocket_and_lifespan_scopes_pass_through():
+    seen = []
+
+    async def inner(scope, receive, send):
+        seen.append(scope["type"])
+
+    middleware = CorrelationIdMiddleware(inner)
+    await middleware({"type": "lifespan"}, None, None)  # type: ignore[arg-type]
+    await middleware({"type": "websocket", "headers": []}, None, None)  # type: ignore[arg-type]
+    assert seen == ["lifespan", "websocket"]
