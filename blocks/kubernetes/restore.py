@@ -1,7 +1,8 @@
 """Restore a snapshot: validate everything first, then make the app's objects what they were.
 
 Validation (nothing changes if any of it fails, `InvalidSnapshot` lists why): the checksum,
-that the snapshot is of this target and namespace, that every object is an app object of a
+the age (within the retention, 72 h by default), that the snapshot is of this target and
+namespace, that every object is an app object of a
 known kind carrying the app's label, and a server-side dry-run apply of each object — the API
 server's own validation, which also catches immutable fields (a changed selector) and kinds
 the cluster no longer serves.
@@ -15,6 +16,7 @@ the snapshot lacks, so the objects end up exactly as they were.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from blocks.errors import InvalidSnapshot
@@ -31,17 +33,27 @@ JSON = dict[str, Any]
 
 
 class Restorer:
-    def __init__(self, api: KubeApi, workload: Workload, apps: AppStore, target: str) -> None:
+    def __init__(
+        self, api: KubeApi, workload: Workload, apps: AppStore, target: str,
+        retention: timedelta,
+    ) -> None:
         self._api = api
         self._workload = workload
         self._apps = apps
         self._target = target
+        self._retention = retention
 
     def check(self, snapshot: Snapshot) -> list[JSON]:
         """The snapshot's objects in restore order, or InvalidSnapshot saying what is wrong."""
         where = f"snapshot {snapshot.id} of {snapshot.app}"
         if snapshot.checksum != snapshot.compute_checksum():
             raise InvalidSnapshot(f"{where} fails its checksum (damaged or edited)")
+        age = datetime.now(UTC) - snapshot.taken_at
+        if age > self._retention:
+            raise InvalidSnapshot(
+                f"{where} is {age.total_seconds() / 3600:.0f} h old, past the "
+                f"{self._retention.total_seconds() / 3600:g} h retention"
+            )
         if snapshot.target != self._target:
             raise InvalidSnapshot(f"{where} was taken on target {snapshot.target!r}")
         namespace = snapshot.payload.get("namespace")

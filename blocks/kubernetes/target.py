@@ -64,7 +64,8 @@ class KubernetesTarget:
         self.records = RecordStore(self.api, settings.history_limit)
         self.commands = CommandQueue(self.api)
         self.snapshot_store = SnapshotStore(self.api)
-        self.restorer = Restorer(self.api, self.workload, self.app_store, self.name)
+        self.restorer = Restorer(self.api, self.workload, self.app_store, self.name,
+                                 timedelta(hours=settings.snapshot_retention_hours))
         self.prober = Prober(self.api, settings.health_probe, settings.in_cluster)
         self._leases: dict[str, LeaseLock] = {}
 

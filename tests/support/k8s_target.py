@@ -4,13 +4,17 @@ objects for before/after comparisons (official typed clients, not the target's o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from kubernetes import client
 
 from blocks.kubernetes.app import EnvAnnotations, KubernetesApp, RouterSettings
+from blocks.kubernetes.settings import TargetSettings
 from blocks.kubernetes.target import KubernetesTarget
+from tests.support.controlplane import ControlPlane, api_client_for
 from tests.support.kwok_stages import NOT_READY_ANNOTATIONS
 
 # The kwok test hook: a version whose env has FAULT_UNHEALTHY=1 gets pods that never turn Ready.
@@ -113,3 +117,36 @@ def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
         spec.pop("clusterIP", None)
         spec.pop("clusterIPs", None)
     return {"metadata": meta, "spec": spec}
+
+
+@contextmanager
+def kubernetes_harness_parts(
+    cluster: ControlPlane, router: str
+) -> Iterator[tuple[KubernetesTarget, str, Callable[[str], None], Callable[[], None]]]:
+    """(target, app, ready, reset) for the Target contract tests: `shop` v1 stable with all
+    traffic, in a namespace of its own on `cluster`."""
+    namespace = f"contract-{uuid.uuid4().hex[:8]}"
+    cluster.create_namespace(namespace)
+    api = api_client_for(cluster.kubeconfig)
+    settings = TargetSettings(router=router, lease_duration_seconds=2, wait_timeout_seconds=90,
+                              poll_seconds=0.1)
+    target = KubernetesTarget(api, namespace, settings)
+    app = shop_app(replicas=2)
+    install(target, app, "v1")
+
+    def ready(version: str) -> None:
+        target.workload.wait(app.name, version)
+
+    def reset() -> None:
+        target.ensure_instances(app.name, "v1", app.replicas, app.env)
+        target.set_weights(app.name, {"v1": 100})
+        target.set_preview(app.name, None)
+        target.mark_stable(app.name, "v1")
+        for version in target.workload.deployments(app.name):
+            if version != "v1":
+                target.retire(app.name, version)
+
+    try:
+        yield target, app.name, ready, reset
+    finally:
+        api.close()  # type: ignore[no-untyped-call]

@@ -67,6 +67,19 @@ def test_a_snapshot_the_api_server_would_refuse_changes_nothing(
     assert target.describe("shop").stable_version == "v1"
 
 
+def test_a_snapshot_past_the_retention_is_refused(make_target: TargetFactory) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    target = make_target(snapshot_retention_hours=72)
+    install(target, shop_app(), "v1")
+    snapshot = target.snapshot("shop")
+    old = snapshot.model_copy(
+        update={"taken_at": datetime.now(UTC) - timedelta(hours=73)}
+    ).sealed()
+    with pytest.raises(InvalidSnapshot, match="73 h old, past the 72 h retention"):
+        target.restore(old)
+
+
 def test_a_snapshot_of_another_app_or_namespace_is_refused(make_target: TargetFactory) -> None:
     target = make_target()
     install(target, shop_app(), "v1")
