@@ -2,7 +2,7 @@
 
 Public surface (imported lazily, so `blocks.kubernetes.target` works without Prefect):
 `KubernetesTarget`, `KubernetesTargetBlock`, `KubernetesApp`, `RouterSettings`,
-`EnvAnnotations`, `AutoScaling`, `TargetSettings`, `ROUTERS`. Design: docs/kubernetes.md.
+`EnvAnnotations`, `TargetSettings`, `ROUTERS`. Design: docs/kubernetes.md.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ _EXPORTS = {
     "KubernetesApp": "blocks.kubernetes.app",
     "RouterSettings": "blocks.kubernetes.app",
     "EnvAnnotations": "blocks.kubernetes.app",
-    "AutoScaling": "blocks.kubernetes.scaling",
     "TargetSettings": "blocks.kubernetes.settings",
     "ROUTERS": "blocks.kubernetes.routers",
 }

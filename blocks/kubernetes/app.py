@@ -14,10 +14,10 @@ Example (the `app.yaml` key of that ConfigMap)::
     container_port: 8000
     replicas: 3
     health_path: /health
-    env: {DATABASE_URL: postgres://db/fraud}
+    env: {DATABASE_URL: postgres://db/fraud, ENVIRONMENT: production}
     required_config: [DATABASE_URL]
     router: {host: fraud.example.com, gateway: edge}
-    autoscaling: {min_replicas: 3, max_replicas: 10, target_cpu_percent: 60}
+    autoscaling: true          # HPA + PDB from ENVIRONMENT / K8S_* in the version's env
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from blocks.errors import TargetError
-from blocks.kubernetes.scaling import AutoScaling
 from flows.spec import APP_NAME, ENV_KEY
 
 _HOST = r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
@@ -81,8 +80,9 @@ class KubernetesApp(BaseModel):
     required_config: list[str] = Field(default_factory=list)
     migration_check: list[str] | None = None
     router: RouterSettings = Field(default_factory=RouterSettings)
-    autoscaling: AutoScaling | None = Field(
-        None, description="HPA and PDB of the stable version (see blocks.kubernetes.scaling)."
+    autoscaling: bool = Field(
+        False, description="HPA and PDB for the stable version, sized by app.scaling from the "
+        "version's ENVIRONMENT and K8S_* env (see blocks.kubernetes.scaling).",
     )
     progress_deadline_seconds: int = Field(
         600, ge=1, le=86_400, description="Deployment progressDeadlineSeconds: how long a "

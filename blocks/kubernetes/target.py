@@ -36,7 +36,7 @@ from blocks.kubernetes.objects import collect
 from blocks.kubernetes.records import RecordStore
 from blocks.kubernetes.restore import Restorer
 from blocks.kubernetes.routers import Services, make_router, plan_split
-from blocks.kubernetes.scaling import hpa_manifest, pdb_manifest
+from blocks.kubernetes.scaling import scaling_objects
 from blocks.kubernetes.settings import TargetSettings
 from blocks.kubernetes.snapshots import SnapshotStore
 from blocks.kubernetes.workload import Waits, Workload
@@ -235,16 +235,14 @@ class KubernetesTarget:
     def _apply_scaling(self, app: KubernetesApp, stable: str) -> None:
         """HPA and PDB follow the stable Deployment (see blocks.kubernetes.scaling)."""
         name = names.scaling_name(app.name)
-        if app.autoscaling is None:
+        if not app.autoscaling:
             for kind in (HPA, PDB):
                 found = self.api.get(kind, name)
                 labels = (found or {}).get("metadata", {}).get("labels") or {}
                 if labels.get(names.APP) == app.name:  # never someone else's object
                     self.api.delete(kind, name)
             return
-        labels = names.app_labels(app.name)
-        self.api.apply(hpa_manifest(app.autoscaling, name,
-                                    names.deployment_name(app.name, stable), self.namespace,
-                                    labels))
-        self.api.apply(pdb_manifest(app.autoscaling, name, names.pod_labels(app.name, stable),
-                                    self.namespace, labels))
+        deployment = self.workload.deployment(app.name, stable)
+        env = deployment_env(deployment) if deployment is not None else dict(app.env)
+        for manifest in scaling_objects(app, stable, env, self.namespace):
+            self.api.apply(manifest)

@@ -25,13 +25,21 @@ UNHEALTHY_ENV = {"FAULT_UNHEALTHY": "1"}
 TargetFactory = Callable[..., KubernetesTarget]
 
 
+# The app's own scaling settings (app.config.Settings): HPA 1-10 replicas, so the HPA
+# controller never resizes a test Deployment (it pulls replicas into [min, max] even without
+# metrics), PDB minAvailable 1.
+SHOP_ENV = {"DB": "postgres://db/shop", "ENVIRONMENT": "development", "K8S_MAX_REPLICAS": "10"}
+
+
 def shop_app(**overrides: Any) -> KubernetesApp:
+    """App `shop`: 3 replicas, HPA and PDB on, the kwok fault hook."""
     fields: dict[str, Any] = {
         "name": "shop",
         "image": "registry.example/shop:{version}",
         "container_port": 8000,
         "replicas": 3,
-        "env": {"DB": "postgres://db/shop"},
+        "env": dict(SHOP_ENV),
+        "autoscaling": True,
         "required_config": ["DB"],
         "router": RouterSettings(host="shop.example.test", gateway="edge"),
         "env_annotations": [FAULT],
@@ -58,6 +66,9 @@ def read(api: client.ApiClient, kind: str, namespace: str, name: str) -> dict[st
         "Ingress": client.NetworkingV1Api(api).read_namespaced_ingress,
         "ConfigMap": client.CoreV1Api(api).read_namespaced_config_map,
         "Lease": client.CoordinationV1Api(api).read_namespaced_lease,
+        "HorizontalPodAutoscaler":
+            client.AutoscalingV2Api(api).read_namespaced_horizontal_pod_autoscaler,
+        "PodDisruptionBudget": client.PolicyV1Api(api).read_namespaced_pod_disruption_budget,
     }
     if kind == "HTTPRoute":
         found: Any = client.CustomObjectsApi(api).get_namespaced_custom_object(

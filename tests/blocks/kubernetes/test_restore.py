@@ -6,7 +6,7 @@ import pytest
 from kubernetes import client
 
 from blocks.errors import InvalidSnapshot
-from tests.support.k8s_target import TargetFactory, app_objects, install, shop_app
+from tests.support.k8s_target import SHOP_ENV, TargetFactory, app_objects, install, shop_app
 
 pytestmark = pytest.mark.k8s
 
@@ -20,7 +20,7 @@ def test_restore_brings_back_exactly_the_objects_of_the_snapshot(
     before = app_objects(admin_api, namespace, "shop")
     snapshot = target.snapshot("shop")
 
-    target.ensure_instances("shop", "v2", 3, {"DB": "postgres://db/shop", "NEW": "1"})
+    target.ensure_instances("shop", "v2", 3, {**SHOP_ENV, "NEW": "1"})
     target.set_preview("shop", "v2")
     target.set_weights("shop", {"v1": 50, "v2": 50})
     target.mark_stable("shop", "v2")

@@ -79,6 +79,10 @@ def assert_promoted(target: KubernetesTarget, api: client.ApiClient, namespace: 
     assert labels["floodgate.dev/track"] == "stable"
     preview = read(api, "Service", namespace, "shop-preview")
     assert preview["spec"]["selector"]["floodgate.dev/version"] == "v2"
+    hpa = read(api, "HorizontalPodAutoscaler", namespace, "shop")  # follows the stable version
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "shop-v2"
+    pdb = read(api, "PodDisruptionBudget", namespace, "shop")
+    assert pdb["spec"]["selector"]["matchLabels"]["floodgate.dev/version"] == "v2"
     assert target.history("shop")[0]["phase"] == "Succeeded"
 
 

@@ -8,7 +8,7 @@ import pytest
 from kubernetes import client
 
 from blocks.errors import InvalidSnapshot
-from tests.support.k8s_target import TargetFactory, install, read, shop_app
+from tests.support.k8s_target import SHOP_ENV, TargetFactory, install, read, shop_app
 
 pytestmark = pytest.mark.k8s
 
@@ -22,10 +22,12 @@ def test_a_snapshot_holds_every_app_object_and_the_stable_state(
     assert snapshot.stable_version == "v1"
     assert snapshot.instances == {"v1": 3}
     assert snapshot.weights == {"v1": 100}
-    assert snapshot.env == {"v1": {"DB": "postgres://db/shop"}}
+    assert snapshot.env == {"v1": SHOP_ENV}
     kinds = sorted((o["kind"], o["metadata"]["name"]) for o in snapshot.payload["objects"])
-    assert kinds == [("Deployment", "shop-v1"), ("Ingress", "shop"), ("Ingress", "shop-canary"),
-                     ("Service", "shop"), ("Service", "shop-canary"), ("Service", "shop-preview")]
+    assert kinds == [("Deployment", "shop-v1"), ("HorizontalPodAutoscaler", "shop"),
+                     ("Ingress", "shop"), ("Ingress", "shop-canary"),
+                     ("PodDisruptionBudget", "shop"), ("Service", "shop"),
+                     ("Service", "shop-canary"), ("Service", "shop-preview")]
     assert snapshot.checksum == snapshot.compute_checksum()
     stored = read(admin_api, "ConfigMap", namespace, f"floodgate-snapshot-shop-{snapshot.id}")
     assert stored["metadata"]["labels"]["floodgate.dev/part-of"] == "shop"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from blocks.errors import TargetError, UnknownApp
-from tests.support.k8s_target import TargetFactory, install, shop_app
+from tests.support.k8s_target import SHOP_ENV, TargetFactory, install, shop_app
 
 pytestmark = pytest.mark.k8s
 
@@ -19,7 +19,7 @@ def test_describe_reads_the_definition_and_the_stable_version(make_target: Targe
     assert info.replicas == 3
     assert info.entrypoint == f"http://shop.{namespace}.svc.cluster.local:80"
     assert info.preview == f"http://shop-preview.{namespace}.svc.cluster.local:80"
-    assert info.env == {"DB": "postgres://db/shop"}
+    assert info.env == SHOP_ENV
     assert info.required_config == ("DB",)
     assert target.apps() == ["shop"]
     assert target.inventory() == {"shop": "v1"}

@@ -8,7 +8,7 @@ import pytest
 from kubernetes import client
 
 from blocks.errors import TargetError
-from tests.support.k8s_target import TargetFactory, install, names_of, read, shop_app
+from tests.support.k8s_target import SHOP_ENV, TargetFactory, install, names_of, read, shop_app
 
 pytestmark = pytest.mark.k8s
 
@@ -45,7 +45,7 @@ def test_a_changed_definition_does_not_restart_a_running_version(
     pods = {i.name for i in target.instances("shop", "v1")}
     target.register_app(shop_app(health_path="/ready", image="registry.example/s2:{version}"))
     assert target.describe("shop").stable_version == "v1"  # re-registering keeps it
-    target.ensure_instances("shop", "v1", 2, {"DB": "postgres://db/shop"})  # a rolling shrink
+    target.ensure_instances("shop", "v1", 2, SHOP_ENV)  # a rolling shrink
     assert {i.name for i in target.instances("shop", "v1")} < pods
     image = deployment(admin_api, namespace, "shop-v1")["spec"]["template"]["spec"][
         "containers"][0]["image"]
