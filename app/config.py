@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from ipaddress import ip_network
+from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEPLOYMENT_NAME = r"^[^/\s]+/[^/\s]+$"  # "<flow name>/<deployment name>"
+MIN_SECRET_LENGTH = 16
 
 
 class Environment(StrEnum):
@@ -163,3 +167,60 @@ class Settings(BaseSettings):
                 f"K8S_MIN_REPLICAS ({low}) must not exceed K8S_MAX_REPLICAS ({high})"
             )
         return self
+
+    # Control API (app.control): starts rollouts through Prefect deployments by name
+    prefect_api_key: SecretStr | None = Field(
+        None, description="Prefect Cloud API key (unset for a self-hosted Prefect server)."
+    )
+    prefect_ui_url: str | None = Field(
+        None,
+        description="Prefect UI base URL for the watch links; unset: PREFECT_API_URL minus /api.",
+    )
+    control_prefect_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="Deadline of each Prefect API call (then 503, no retry)."
+    )
+    control_target: str = Field(
+        "local",
+        min_length=1,
+        validation_alias=AliasChoices("control_target", "floodgate_target"),
+        description="Target the control API steers: 'local' or a saved target block name "
+        "(env CONTROL_TARGET or FLOODGATE_TARGET, the name `flows.serve` also reads).",
+    )
+    floodgate_home: Path | None = Field(
+        None, description="State directory of the local target; unset: ./.floodgate."
+    )
+    control_deploy_deployment: str = Field(
+        "deploy/rollout", pattern=DEPLOYMENT_NAME, description="Deployment that rolls out."
+    )
+    control_rollback_deployment: str = Field(
+        "rollback/restore", pattern=DEPLOYMENT_NAME, description="Deployment that rolls back."
+    )
+    control_progress_deployment: str = Field(
+        "progress/every-minute",
+        pattern=DEPLOYMENT_NAME,
+        description="Scheduled tick, also run at once after a promote/abort nobody drives.",
+    )
+    control_api_tokens: list[SecretStr] = Field(
+        default_factory=list,
+        description="Bearer tokens of the operator endpoints (JSON list; several allow "
+        "rotation). None set: those endpoints answer 503, never run open.",
+    )
+    control_webhook_secrets: list[SecretStr] = Field(
+        default_factory=list,
+        description="HMAC-SHA256 secrets of POST /webhooks/ci (JSON list; any one matches). "
+        "None set: the webhook answers 503.",
+    )
+    control_webhook_tolerance_seconds: float = Field(
+        300, gt=0, le=3600, description="Webhooks signed further from now than this are refused."
+    )
+
+    @field_validator("control_api_tokens", "control_webhook_secrets")
+    @classmethod
+    def _long_secrets(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for index, secret in enumerate(value):
+            if len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"entry {index} is shorter than {MIN_SECRET_LENGTH} characters; "
+                    "use e.g. `openssl rand -hex 32`"
+                )
+        return value
