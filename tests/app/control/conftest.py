@@ -5,7 +5,7 @@ protocol, and the assembled app with its lifespan running."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,7 @@ class RegisteredDeployments:
 
 
 @pytest.fixture(scope="session")
-def floodgate_deployments(prefect_server: PrefectServer) -> Iterator[RegisteredDeployments]:
+def floodgate_deployments(prefect_server: PrefectServer) -> RegisteredDeployments:
     """The three deployments `flows.serve` registers, applied to the test server (no schedule
     and no runner: the tests check the runs the API creates, nothing executes them)."""
     from flows.deploy import deploy
@@ -42,7 +42,7 @@ def floodgate_deployments(prefect_server: PrefectServer) -> Iterator[RegisteredD
     for flow, name in ((deploy, "rollout"), (rollback, "restore"), (progress, "every-minute")):
         deployment: Any = flow.to_deployment(name=name, parameters={"target": "local"})
         ids[f"{flow.name}/{name}"] = str(deployment.apply())
-    yield RegisteredDeployments(prefect_server.api_url, ids)
+    return RegisteredDeployments(prefect_server.api_url, ids)
 
 
 def control_settings(**overrides: Any) -> Settings:
@@ -120,3 +120,39 @@ async def control(
     settings = control_settings(prefect_api_url=floodgate_deployments.api_url)
     result: Control = await start_control(settings, memory_target)
     return result
+
+
+def save_rollout(target: Target, app: str, version: str, phase: str, **changes: Any) -> str:
+    """Store a rollout record in `phase` the way the flows do; returns its id."""
+    from flows.model import Phase, Rollout
+    from flows.spec import RolloutSpec
+
+    spec = RolloutSpec(app=app, version=version, strategy=changes.pop("strategy", "canary"))
+    rollout = Rollout(spec=spec, from_version="v1").model_copy(
+        update={"phase": Phase(phase), **changes}
+    )
+    target.save_record(app, rollout.model_dump(mode="json"))
+    return rollout.id
+
+
+async def read_flow_run(flow_run_id: str) -> Any:
+    """The flow run as Prefect's own client reads it back."""
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        return await client.read_flow_run(uuid.UUID(flow_run_id))
+
+
+async def runs_for_app(deployment_id: str, app: str) -> list[Any]:
+    """Every flow run of a deployment whose parameters name `app` (spec.app or app)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    async with get_client() as client:
+        runs = await client.read_flow_runs(
+            deployment_filter=DeploymentFilter(
+                id=DeploymentFilterId(any_=[uuid.UUID(deployment_id)])
+            )
+        )
+    return [r for r in runs
+            if (r.parameters.get("spec") or {}).get("app", r.parameters.get("app")) == app]

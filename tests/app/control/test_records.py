@@ -65,4 +65,5 @@ def test_refusal_says_why():
     assert command_refusal("abort", None, "fraud") == "cannot abort fraud: it has no rollout"
     view = read_record("fraud", rollout(Phase.SUCCEEDED).model_dump(mode="json"))
     reason = command_refusal("promote", view, "fraud")
-    assert reason is not None and "phase Succeeded" in reason
+    assert reason is not None
+    assert "phase Succeeded" in reason

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from app.control.errors import ControlError
+from app.control.models import RolloutRequest
 from app.control.webhooks.payloads import (
     generic_request,
     github_deployment_request,
@@ -42,17 +44,18 @@ def test_generic_payload_errors_name_each_field():
     with pytest.raises(ControlError) as caught:
         generic_request({"app": "Bad App", "version": "", "strategy": "big-bang"})
     assert caught.value.status == 422
-    fields = {tuple(e["loc"]) for e in caught.value.detail}  # type: ignore[union-attr]
+    assert isinstance(caught.value.detail, list)
+    fields = {tuple(e["loc"]) for e in caught.value.detail}
     assert fields == {("body", "app"), ("body", "version"), ("body", "strategy")}
 
 
-def event(payload: object = "", **deployment) -> dict:
+def event(payload: object = "", **deployment: Any) -> dict[str, Any]:
     return {"action": "created", "deployment": {
         "id": 1, "sha": "a" * 40, "ref": "v2", "environment": "fraud-api", "payload": payload,
         "created_at": STAMP, "updated_at": STAMP, **deployment}}
 
 
-def github(data: dict, now: float = NOW):
+def github(data: dict[str, Any], now: float = NOW) -> RolloutRequest | None:
     return github_deployment_request(data, now=now, tolerance_seconds=300)
 
 
@@ -73,7 +76,8 @@ def test_github_payload_object_or_json_string_wins_over_environment_and_ref():
 
 def test_github_tag_refs_lose_their_prefix():
     request = github(event(ref="refs/tags/2.4.1"))
-    assert request is not None and request.version == "2.4.1"
+    assert request is not None
+    assert request.version == "2.4.1"
 
 
 def test_github_event_outside_the_window_is_401():
@@ -101,4 +105,5 @@ def test_github_payload_errors_are_422_with_the_field(data, loc):
     with pytest.raises(ControlError) as caught:
         github(data)
     assert caught.value.status == 422
-    assert caught.value.detail[0]["loc"] == loc  # type: ignore[index]
+    assert isinstance(caught.value.detail, list)
+    assert caught.value.detail[0]["loc"] == loc
