@@ -18,13 +18,15 @@ names one (same flow run id), which `create_run` reports as `created`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from app.control.errors import ControlError, field_error
 
+T = TypeVar("T")
 ACTIVE_STATE_TYPES = ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING")
 ACTIVE_RUNS_LIMIT = 200
 _SCHEMA_REFUSAL = re.compile(
@@ -126,7 +128,7 @@ class PrefectDeployments:
         if response.status_code == 404:
             raise DeploymentMissing(name)
         _expect(response, 200)
-        return str(response.json()["id"])
+        return str(_json(response, lambda data: data["id"]))
 
     async def create_run(
         self,
@@ -145,7 +147,7 @@ class PrefectDeployments:
         if response.status_code in (400, 409, 422):
             raise ParametersRejected(_detail(response), loc_prefix)
         _expect(response, 200, 201)
-        return FlowRunRef.from_api(response.json()), response.status_code == 201
+        return _json(response, FlowRunRef.from_api), response.status_code == 201
 
     async def find_by_idempotency_key(self, name: str, key: str) -> FlowRunRef | None:
         runs = await self._filter(name, {"idempotency_key": {"any_": [key]}}, limit=1)
@@ -161,7 +163,7 @@ class PrefectDeployments:
         if response.status_code in (404, 422):  # 422: not a UUID (a record from elsewhere)
             return None
         _expect(response, 200)
-        return FlowRunRef.from_api(response.json())
+        return _json(response, FlowRunRef.from_api)
 
     async def _filter(
         self, name: str, flow_run_filter: dict[str, Any], limit: int
@@ -171,7 +173,7 @@ class PrefectDeployments:
         body = {"flow_runs": flow_runs, "limit": limit, "sort": "EXPECTED_START_TIME_DESC"}
         response = await self._call("POST", "/flow_runs/filter", body)
         _expect(response, 200)
-        return [FlowRunRef.from_api(item) for item in response.json()]
+        return _json(response, lambda items: [FlowRunRef.from_api(item) for item in items])
 
 
 def _detail(response: httpx.Response) -> str:
@@ -180,6 +182,18 @@ def _detail(response: httpx.Response) -> str:
     except ValueError:
         detail = None
     return str(detail) if detail else response.text[:500]
+
+
+def _json(response: httpx.Response, read: Callable[[Any], T]) -> T:
+    """`read(body)`; a body that is not the JSON Prefect sends (a proxy's HTML page, a UI URL
+    given as the API URL) is a Prefect we cannot use: 503, never a 500."""
+    try:
+        return read(response.json())
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise PrefectUnavailable(
+            f"{response.request.url.path} answered what is not Prefect's API "
+            f"({type(error).__name__}: {error}); is PREFECT_API_URL the API (…/api)?"
+        ) from error
 
 
 def _expect(response: httpx.Response, *statuses: int) -> None:

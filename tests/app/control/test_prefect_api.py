@@ -113,3 +113,12 @@ async def test_error_answers_are_unavailable_not_trusted(status):
 )
 def test_ui_run_url(ui, api, expected):
     assert ui_run_url(ui, api, "R") == expected
+
+
+@pytest.mark.parametrize("body", ["<html>Prefect UI</html>", '{"no_id": 1}', "[1, 2]"])
+async def test_an_answer_that_is_not_prefects_api_is_unavailable(body):
+    with running_stub_api({"/ui/deployments/name/deploy/rollout": (200, body)}) as url:
+        async with httpx.AsyncClient(timeout=2) as client:
+            deployments = PrefectDeployments(client, f"{url}/ui")
+            with pytest.raises(PrefectUnavailable, match="not Prefect's API"):
+                await deployments.deployment_id("deploy/rollout")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
+from app.control.main import create_control_app
 from tests.app.control.conftest import TOKEN, control_settings, save_rollout
 
 pytestmark = pytest.mark.integration
@@ -54,3 +56,15 @@ async def test_a_second_token_works_for_rotation(start_control, memory_target, a
         "/apps", headers={"Authorization": "Bearer next-token-0123456789abc"}
     )
     assert response.status_code == 200
+
+
+async def test_the_token_is_checked_before_the_target_is_touched():
+    """A target that cannot be built (503) is not revealed to an anonymous caller."""
+    app = create_control_app(control_settings(control_target="floodgate-nomad-target/x"))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://c") as client:
+            assert (await client.get("/apps")).status_code == 401
+            authorised = await client.get("/apps", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert authorised.status_code == 503
+    assert "unknown target type 'floodgate-nomad-target'" in authorised.json()["detail"]
