@@ -70,16 +70,24 @@ class KubernetesApp(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=APP_NAME)
+    name: str = Field(pattern=APP_NAME, description="DNS-label app name.")
     image: str = Field(description="Image template, e.g. registry.example/shop:{version}.")
-    container_port: int = Field(8000, ge=1, le=65535)
-    service_port: int = Field(80, ge=1, le=65535)
+    container_port: int = Field(8000, ge=1, le=65535, description="Port the app listens on.")
+    service_port: int = Field(80, ge=1, le=65535, description="Port of the app's Services.")
     replicas: int = Field(2, ge=1, le=100, description="Instances of a version at full scale.")
-    health_path: str = Field("/health", pattern=r"^/[^\s]*$")
+    health_path: str = Field(
+        "/health", pattern=r"^/[^\s]*$", description="Readiness probe and HTTP health check."
+    )
     env: dict[str, str] = Field(default_factory=dict, description="Base env of every version.")
-    required_config: list[str] = Field(default_factory=list)
-    migration_check: list[str] | None = None
-    router: RouterSettings = Field(default_factory=RouterSettings)
+    required_config: list[str] = Field(
+        default_factory=list, description="Keys every version's env must set (validation)."
+    )
+    migration_check: list[str] | None = Field(
+        None, description="Command that must exit 0 before any rollout (validation)."
+    )
+    router: RouterSettings = Field(
+        default_factory=RouterSettings, description="Host, path, ingress class, gateway."
+    )
     autoscaling: bool = Field(
         False, description="HPA and PDB for the stable version, sized by app.scaling from the "
         "version's ENVIRONMENT and K8S_* env (see blocks.kubernetes.scaling).",
@@ -91,7 +99,10 @@ class KubernetesApp(BaseModel):
     resources: dict[str, dict[str, str]] | None = Field(
         None, description="Container resources, e.g. {requests: {cpu: 100m}} (CPU HPAs need it)."
     )
-    env_annotations: list[EnvAnnotations] = Field(default_factory=list)
+    env_annotations: list[EnvAnnotations] = Field(
+        default_factory=list,
+        description="Env values mapped onto pod annotations (the kwok test hook).",
+    )
 
     @field_validator("image")
     @classmethod

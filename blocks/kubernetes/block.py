@@ -43,7 +43,9 @@ class KubernetesTargetBlock(Block):
         DEFAULT_LEASE_SECONDS, ge=1, le=3600,
         description="How long a killed orchestrator keeps an app locked.",
     )
-    wait_timeout_seconds: float = Field(900, gt=0, le=86_400)
+    wait_timeout_seconds: float = Field(
+        900, gt=0, le=86_400, description="Longest wait for a Deployment to roll out."
+    )
     prometheus: PrometheusBlock | None = Field(None, description="Metrics for analysis.")
     prometheus_url: str | None = Field(None, description="Or just the Prometheus URL.")
 
