@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from app.config import Settings
 from app.control.errors import ControlError
@@ -53,6 +53,28 @@ class AppLocks:
         return self._locks.setdefault(app, asyncio.Lock())
 
 
+async def find_replay(
+    deployments: PrefectDeployments,
+    name: str,
+    key: str,
+    asked: dict[str, Any],
+    *,
+    within: str | None = None,
+) -> Launch | None:
+    """The run `key` already created, if any; 409 if that run was asked for something else
+    (a key reused by mistake must not silently answer with another app's rollout)."""
+    earlier = await deployments.find_by_idempotency_key(name, key)
+    if earlier is None:
+        return None
+    given = earlier.parameters.get(within) if within else earlier.parameters
+    if not isinstance(given, dict) or any(given.get(k, v) != v for k, v in asked.items()):
+        raise ControlError(
+            409, f"idempotency key {key!r} was already used for another request (flow run "
+            f"{earlier.name}); send a new key", flow_run_id=earlier.id,
+        )  # fmt: skip
+    return Launch("replayed", earlier, f"idempotency key {key!r} seen before")
+
+
 def _same_rollout(spec: object, request: RolloutRequest) -> bool:
     return (
         isinstance(spec, dict)
@@ -74,9 +96,11 @@ async def start_rollout(
     """Create (or find) the flow run that rolls `request.app` out to `request.version`."""
     name = settings.control_deploy_deployment
     if idempotency_key is not None:
-        earlier = await deployments.find_by_idempotency_key(name, idempotency_key)
-        if earlier is not None:
-            return Launch("replayed", earlier, f"idempotency key {idempotency_key!r} seen before")
+        asked = {"app": request.app, "version": request.version,
+                 "strategy": request.strategy.value}  # fmt: skip
+        replay = await find_replay(deployments, name, idempotency_key, asked, within="spec")
+        if replay is not None:
+            return replay
     info = await describe(target, request.app)
     app = request.app
     async with locks(app):

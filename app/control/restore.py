@@ -4,15 +4,16 @@ The flow aborts the rollout in flight (back to the snapshot it took), or restore
 snapshot, or the one named. Checked here first, so a request that cannot work changes nothing
 and says why: the snapshot must exist and be restorable (422, field `to`); a rollout in flight
 can only go back to its own snapshot (409: abort it first); with nothing in flight there must be
-a snapshot (409).
+a snapshot (409). A rollback of the app already scheduled or running answers for the same request
+(200) and refuses another snapshot (409).
 """
 
 from __future__ import annotations
 
 from app.config import Settings
 from app.control.errors import ControlError, field_error
-from app.control.launch import Launch
-from app.control.prefect_api import PrefectDeployments
+from app.control.launch import Launch, find_replay
+from app.control.prefect_api import FlowRunRef, PrefectDeployments
 from app.control.target_calls import current, describe, in_thread
 from blocks.errors import InvalidSnapshot
 from blocks.target import Target
@@ -29,9 +30,10 @@ async def start_restore(
 ) -> Launch:
     name = settings.control_rollback_deployment
     if idempotency_key is not None:
-        earlier = await deployments.find_by_idempotency_key(name, idempotency_key)
-        if earlier is not None:
-            return Launch("replayed", earlier, f"idempotency key {idempotency_key!r} seen before")
+        asked = {"app": app, "snapshot": snapshot_id}
+        replay = await find_replay(deployments, name, idempotency_key, asked)
+        if replay is not None:
+            return replay
     await describe(target, app)
     if snapshot_id is not None:
         try:
@@ -50,6 +52,10 @@ async def start_restore(
         )  # fmt: skip
     if not in_flight and snapshot_id is None and not await in_thread(target.snapshots, app):
         raise ControlError(409, f"{app} has no snapshot to roll back to")
+    waiting = await _unfinished_restore(deployments, name, app, snapshot_id, settings)
+    if waiting is not None:
+        return Launch("in_progress", waiting, f"flow run {waiting.name} ({waiting.state_name}) "
+                      f"already rolls {app} back")  # fmt: skip
     run, created = await deployments.create_run(
         name,
         {"app": app, "target": settings.control_target, "snapshot": snapshot_id},
@@ -62,3 +68,28 @@ async def start_restore(
         f"restores snapshot {snapshot_id}" if snapshot_id else "restores the newest snapshot"
     )
     return Launch("started", run, f"rollback scheduled: {what}", rollout.id if rollout else None)
+
+
+async def _unfinished_restore(
+    deployments: PrefectDeployments,
+    name: str,
+    app: str,
+    snapshot_id: str | None,
+    settings: Settings,
+) -> FlowRunRef | None:
+    """An active rollback run of `app` on this target: the same request → that run; a rollback
+    to another snapshot → 409 (two restores of one app would undo each other)."""
+    for run in await deployments.active_runs(name):
+        params = run.parameters
+        if params.get("app") != app:
+            continue
+        if params.get("target", settings.control_target) != settings.control_target:
+            continue
+        if params.get("snapshot") == snapshot_id:
+            return run
+        raise ControlError(
+            409, f"flow run {run.name} ({run.state_name}) already rolls {app} back to "
+            f"{params.get('snapshot') or 'its newest snapshot'}; wait for it to finish",
+            flow_run_id=run.id,
+        )  # fmt: skip
+    return None

@@ -76,3 +76,16 @@ async def test_rollback_idempotency_key_gives_the_same_run(control, app_name, me
     again = await control.post(f"/rollouts/{app_name}/rollback", headers=headers)
     assert (first.status_code, again.status_code) == (202, 200)
     assert again.json()["flow_run_id"] == first.json()["flow_run_id"]
+
+
+async def test_a_second_rollback_is_answered_by_the_first_run(control, app_name, memory_target):
+    first_snapshot = memory_target.snapshot(app_name)
+    memory_target.snapshot(app_name)
+    first = await control.post(f"/rollouts/{app_name}/rollback")
+    again = await control.post(f"/rollouts/{app_name}/rollback")
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json()["status"] == "in_progress"
+    assert again.json()["flow_run_id"] == first.json()["flow_run_id"]
+    other = await control.post(f"/rollouts/{app_name}/rollback?to={first_snapshot.id}")
+    assert other.status_code == 409
+    assert "already rolls" in other.json()["detail"]

@@ -274,3 +274,15 @@ async def test_apps_lists_stable_versions_and_phases(control, app_name):
          "rollout_id": answer["apps"][0]["rollout_id"]},
         {"app": "payments", "stable_version": "v7", "phase": "Idle", "rollout_id": None},
     ]
+
+
+async def test_an_idempotency_key_reused_for_another_rollout_is_409(control, app_name):
+    headers = {"Idempotency-Key": f"reused-{app_name}"}
+    first = await control.post("/rollouts", json={"app": app_name, "version": "v2"},
+                               headers=headers)
+    other = await control.post("/rollouts", json={"app": "payments", "version": "v8"},
+                               headers=headers)
+    assert first.status_code == 202
+    assert other.status_code == 409
+    assert "already used for another request" in other.json()["detail"]
+    assert other.json()["flow_run_id"] == first.json()["flow_run_id"]
