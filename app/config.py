@@ -48,10 +48,12 @@ class Settings(BaseSettings):
 
     app_name: str = Field("floodgate", description="Service name used in metrics and logs.")
     app_version: str = Field("dev", description="Version label on every metric and response.")
-    environment: Environment = Environment.DEVELOPMENT
+    environment: Environment = Field(
+        Environment.DEVELOPMENT, description="Sizes connection pools and scaling policies."
+    )
 
     # Monitoring
-    prometheus_metrics_enabled: bool = True
+    prometheus_metrics_enabled: bool = Field(True, description="Serve GET /metrics.")
     prometheus_url: str | None = Field(None, description="Prometheus checked by /health/detailed.")
     prefect_api_url: str | None = Field(
         None, description="Prefect API checked by /health/detailed."
@@ -65,7 +67,9 @@ class Settings(BaseSettings):
     kubernetes_api_ca_file: str | None = Field(
         None, description="CA bundle that signed the Kubernetes API's certificate."
     )
-    health_check_timeout_seconds: float = Field(1.0, gt=0, le=30)
+    health_check_timeout_seconds: float = Field(
+        1.0, gt=0, le=30, description="Bound on each dependency check of /health/detailed."
+    )
     health_critical_components: list[str] = Field(
         default_factory=lambda: ["redis"],
         description="Components whose failure makes /health/detailed unhealthy (503); the "
@@ -77,12 +81,17 @@ class Settings(BaseSettings):
     )
 
     # Rate limiting
-    rate_limit_enabled: bool = True
+    rate_limit_enabled: bool = Field(True, description="Apply RateLimitMiddleware.")
     rate_limit_requests: int = Field(100, ge=1, description="Tokens per window (bucket size).")
     rate_limit_window_seconds: float = Field(60, gt=0, description="Window that refills a bucket.")
     redis_url: SecretStr | None = Field(None, description="Unset: the in-memory limiter.")
-    redis_timeout_seconds: float = Field(0.05, gt=0, le=5)
-    redis_failure_mode: RedisFailureMode = RedisFailureMode.OPEN
+    redis_timeout_seconds: float = Field(
+        0.05, gt=0, le=5, description="Longest a rate-limit check waits for Redis."
+    )
+    redis_failure_mode: RedisFailureMode = Field(
+        RedisFailureMode.OPEN,
+        description="Redis down or slow: admit (open) or refuse with 503 (closed).",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list, description="CIDRs whose X-Forwarded-For is honoured."
     )
@@ -131,24 +140,39 @@ class Settings(BaseSettings):
         return value
 
     # Validation
-    validation_mode: ValidationMode = ValidationMode.BLOCK
-    max_body_bytes: int = Field(1_048_576, ge=1)
+    validation_mode: ValidationMode = Field(
+        ValidationMode.BLOCK,
+        description="Suspicious input: 400 naming the field (block) or log + metric (report).",
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1, description="Larger bodies get 413 while streaming, before buffering."
+    )
 
     # Connection pools
-    database_pool_size: int | None = Field(None, ge=1)
-    database_pool_overflow: int | None = Field(None, ge=0)
+    database_pool_size: int | None = Field(
+        None, ge=1, description="Overrides the pool base size (dev 5, staging 10, prod 20)."
+    )
+    database_pool_overflow: int | None = Field(
+        None, ge=0, description="Overrides the overflow (default 50 % of the base)."
+    )
     pool_load_multiplier: float = Field(
         1.0, gt=0, le=100, description="Expected load relative to normal; scales pool sizes."
     )
 
     # Auto-scaling (Kubernetes)
-    k8s_min_replicas: int | None = Field(None, ge=1)
-    k8s_max_replicas: int | None = Field(None, ge=1)
-    k8s_target_cpu_percent: int | None = Field(None, ge=1, le=100)
-    k8s_target_memory_percent: int | None = Field(None, ge=1, le=100)
+    k8s_min_replicas: int | None = Field(None, ge=1, description="HPA minReplicas override.")
+    k8s_max_replicas: int | None = Field(None, ge=1, description="HPA maxReplicas override.")
+    k8s_target_cpu_percent: int | None = Field(
+        None, ge=1, le=100, description="HPA CPU utilisation target override."
+    )
+    k8s_target_memory_percent: int | None = Field(
+        None, ge=1, le=100, description="HPA memory utilisation target override."
+    )
 
     # Sessions
-    session_ttl_seconds: int = Field(24 * 3600, ge=1)
+    session_ttl_seconds: int = Field(
+        24 * 3600, ge=1, description="Lifetime of a WebSocket session in Redis."
+    )
 
     @field_validator("health_critical_components")
     @classmethod

@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def load_settings_doc():
     spec = importlib.util.spec_from_file_location("settings_doc", ROOT / "scripts/settings_doc.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
