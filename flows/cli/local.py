@@ -1,8 +1,9 @@
 """`floodgate local up | down | status`: the local stack a rollout runs on.
 
 `up` starts Prometheus, nginx, the load generator and fraud-api v1 (2 replicas), then — unless
-`PREFECT_API_URL` names a server — a Prefect server with its UI and a process serving the
-deploy / rollback / progress deployments, so rollouts can be started and watched from the UI.
+`PREFECT_API_URL` names a server — a Prefect server with its UI, a process serving the
+deploy / rollback / progress deployments (so rollouts can be started and watched from the UI),
+and the control API (REST + signed CI webhooks) with a token and secret kept in the state dir.
 `down` stops all of it and checks that no process is left.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,7 +26,9 @@ from flows.targets import local_home
 local_cli = typer.Typer(help="Run the local stack: nginx, Prometheus, Prefect, fraud-api.")
 
 PREFECT_FILE = "prefect.json"
+CONTROL_FILE = "control.json"
 PREFECT_PORT = 4200
+CONTROL_PORT = 8088
 
 
 def prefect_file(home: Path) -> Path:
@@ -62,6 +66,40 @@ def _start_prefect(stack: Any, home: Path, port: int) -> str:
     return api_url
 
 
+def control_credentials(home: Path) -> dict[str, str]:
+    """The control API's bearer token and webhook secret, made once per state dir (mode 0600)."""
+    path = home / CONTROL_FILE
+    if path.exists():
+        data: dict[str, str] = json.loads(path.read_text())
+        return data
+    data = {"api_token": secrets.token_urlsafe(24), "webhook_secret": secrets.token_urlsafe(24)}
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(data, indent=2))
+    return data
+
+
+def _start_control_api(stack: Any, home: Path, api_url: str, port: int) -> str:
+    """The control API (REST + CI webhooks) on loopback, steering this stack through Prefect."""
+    creds = control_credentials(home)
+    env = {
+        "PREFECT_API_URL": api_url,
+        "FLOODGATE_HOME": str(home),
+        "CONTROL_TARGET": "local",
+        "CONTROL_API_TOKENS": json.dumps([creds["api_token"]]),
+        "CONTROL_WEBHOOK_SECRETS": json.dumps([creds["webhook_secret"]]),
+        "APP_NAME": "floodgate-control",
+        "LOG_LEVEL": "WARNING",
+    }
+    url = f"http://127.0.0.1:{port}"
+    stack.start_process(
+        "control-api",
+        [sys.executable, "-m", "uvicorn", "app.control.main:create_control_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+        env=env, ready_url=f"{url}/health", timeout=60,
+    )  # fmt: skip
+    return url
+
+
 def _register_blocks(api_url: str, home: Path) -> None:
     """Make Floodgate's block types (and the `local` target) visible in the Prefect UI."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -82,6 +120,9 @@ def _register_blocks(api_url: str, home: Path) -> None:
 def up(
     prefect: Annotated[bool, typer.Option(help="Start a Prefect server with its UI.")] = True,
     prefect_port: Annotated[int, typer.Option(help="Port of that server.")] = PREFECT_PORT,
+    control_port: Annotated[
+        int, typer.Option(help="Port of the control API (started with Prefect).")
+    ] = CONTROL_PORT,
     loadgen: Annotated[bool, typer.Option(help="Steady traffic to every app.")] = True,
     rate: Annotated[float | None, typer.Option(help="Load generator req/s per app.")] = None,
     scrape_interval: Annotated[float | None, typer.Option(help="Prometheus, seconds.")] = None,
@@ -108,6 +149,8 @@ def up(
     if prefect and not os.environ.get("PREFECT_API_URL"):
         api = _start_prefect(stack, home, prefect_port)
         urls["Prefect UI"] = api.removesuffix("/api")
+        control = _start_control_api(stack, home, api, control_port)
+        urls["Control API"] = f"{control}  (token and webhook secret: {home / CONTROL_FILE})"
     _print_status(stack.status(), urls)
 
 

@@ -3,12 +3,16 @@ detached canary finished by the scheduled `progress` deployment."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from prefect.deployments import run_deployment
 
@@ -23,6 +27,7 @@ from tests.integration.helpers import (
     record,
 )
 from tests.support.local_stack import APP, RunningStack
+from tests.support.ports import free_port, wait_for_port
 from tests.support.prefect_server import PrefectServer
 
 pytestmark = pytest.mark.integration
@@ -117,4 +122,66 @@ def test_a_detached_canary_is_finished_by_the_progress_schedule(
     final = record(stack)
     assert final.phase is Phase.SUCCEEDED, final.reason
     assert len(final.flow_run_ids) >= 2, "progress runs are linked to the rollout"
+    assert_consistent(stack, "v2")
+
+
+@pytest.fixture
+def control_api(stack: RunningStack, prefect_server: PrefectServer) -> Iterator[str]:
+    """The control API as `floodgate local up` starts it (its own uvicorn process)."""
+    port = free_port()
+    env = cli_env(stack, prefect_server, CONTROL_TARGET="local",
+                  CONTROL_API_TOKENS=json.dumps([TOKEN]),
+                  CONTROL_WEBHOOK_SECRETS=json.dumps([SECRET]))  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.control.main:create_control_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, timeout=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+TOKEN = "test-token-0123456789abcdef"
+SECRET = "test-secret-0123456789abcdef"
+
+
+def signed(body: bytes, delivery: str) -> dict[str, str]:
+    ts = str(int(time.time()))
+    mac = hmac.new(SECRET.encode(), f"{delivery}.{ts}.".encode() + body, hashlib.sha256)
+    return {
+        "Content-Type": "application/json",
+        "X-Floodgate-Delivery": delivery,
+        "X-Floodgate-Timestamp": ts,
+        "X-Floodgate-Signature": f"sha256={mac.hexdigest()}",
+    }
+
+
+def test_a_ci_webhook_rolls_the_app_out_end_to_end(
+    stack: RunningStack, flow_server: None, control_api: str
+) -> None:
+    body = json.dumps({"app": APP, "version": "v2", "strategy": "canary",
+                       **fast_spec("canary").model_dump(
+                           mode="json", include={"steps", "step_interval_seconds", "health",
+                                                 "analysis"})}).encode()  # fmt: skip
+    first = httpx.post(f"{control_api}/webhooks/ci", content=body,
+                       headers=signed(body, "ci-run-1"), timeout=30)  # fmt: skip
+    assert first.status_code == 202, first.text
+    replay = httpx.post(f"{control_api}/webhooks/ci", content=body,
+                        headers=signed(body, "ci-run-1"), timeout=30)  # fmt: skip
+    assert replay.status_code == 200, replay.text
+    assert replay.json()["flow_run_id"] == first.json()["flow_run_id"]
+    forged = dict(signed(body, "ci-run-2"), **{"X-Floodgate-Signature": "sha256=" + "0" * 64})
+    assert httpx.post(f"{control_api}/webhooks/ci", content=body, headers=forged).status_code == 401
+
+    wait_for_phase(stack, "v2", {Phase.SUCCEEDED, Phase.ROLLED_BACK, Phase.FAILED}, 240)
+    final = record(stack)
+    assert final.phase is Phase.SUCCEEDED, final.reason
+    assert first.json()["flow_run_id"] in final.flow_run_ids
+    status = httpx.get(f"{control_api}/rollouts/{APP}",
+                       headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)  # fmt: skip
+    assert status.json()["weights"] == {"v2": 100}
     assert_consistent(stack, "v2")
