@@ -6,7 +6,8 @@ Middleware, outermost first (a request passes them in this order):
    or a 400 from the layers below, carries the request id.
 2. `PrometheusMiddleware` — before rate limiting and validation, so refused requests are counted
    too (as 4xx: the canary analysis counts only 5xx as errors).
-3. rate limiting, then validation (added when those packages land on main).
+3. rate limiting (wired when app.rate_limiting lands on main), then
+4. `ValidationMiddleware` — size limits and injection screening, innermost.
 Everything per app lives on `app.state`; clients are opened and closed in `lifespan`.
 """
 
@@ -30,12 +31,15 @@ from app.monitoring.health import HealthCheckCollector
 from app.monitoring.logging import configure_logging
 from app.monitoring.metrics import MetricsCollector
 from app.monitoring.middleware import PrometheusMiddleware
-from app.monitoring.probes import build_checks
+from app.monitoring.probes import build_checks, critical_components
 from app.redis_client import RedisClient
 from app.scaling.pools import ConnectionPoolConfig
 from app.scaling.sessions import RedisSessionStore
+from app.validation import ValidationMiddleware
+from app.validation.fastapi_errors import install_validation_error_handler
 
 logger = logging.getLogger(__name__)
+UNSCREENED_PREFIXES = ("/health", "/metrics")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,21 +49,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         configure_logging(settings.log_level)
     app = FastAPI(title=settings.app_name, version=settings.app_version, lifespan=lifespan)
     app.state.settings = settings
-    app.state.metrics = MetricsCollector(settings.app_name, settings.app_version)
-    app.state.pool_config = ConnectionPoolConfig.from_settings(settings)
+    app.state.metrics = collector = MetricsCollector(settings.app_name, settings.app_version)
+    app.state.pool_config = pools = ConnectionPoolConfig.from_settings(settings)
+    # The Redis client is only a description until first use (redis-py connects lazily); the
+    # lifespan disconnects its pool on the way out.
+    app.state.redis = _redis_client(settings, pools) if settings.redis_url is not None else None
     app.add_exception_handler(Exception, unhandled_exception_handler)
+    install_validation_error_handler(app)
     app.include_router(health.router)
     if settings.prometheus_metrics_enabled:
         app.include_router(metrics.router)
-    install_middleware(app, settings, app.state.metrics)
+    install_middleware(app, settings, collector)
     return app
 
 
 def install_middleware(app: FastAPI, settings: Settings, collector: MetricsCollector) -> None:
-    """Add the runtime's middleware stack to `app` (public for benchmarks and embedders)."""
+    """Add the runtime's middleware stack to `app` (public for benchmarks and embedders).
+
+    Probes and scrapes (`/health*`, `/metrics`) are not screened: they carry no user input.
+    """
     # `add_middleware` wraps what was added before: add innermost first.
+    app.add_middleware(ValidationMiddleware, settings=settings, registry=collector.registry,
+                       exempt_paths=UNSCREENED_PREFIXES)
     if settings.prometheus_metrics_enabled:
-        app.add_middleware(PrometheusMiddleware, collector=collector)
+        app.add_middleware(PrometheusMiddleware, collector=collector, routes=app.router.routes)
     app.add_middleware(CorrelationIdMiddleware)
 
 
@@ -74,13 +87,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 limits=pools.httpx_limits(), timeout=settings.health_check_timeout_seconds
             )
         )
-        app.state.redis = None
         app.state.session_store = None
-        if settings.redis_url is not None:
-            redis = _open_redis(settings, pools)
+        redis: RedisClient | None = app.state.redis
+        if redis is not None:
             # The client does not own a pool passed to it: disconnecting the pool is the close.
             stack.push_async_callback(redis.connection_pool.disconnect)
-            app.state.redis = redis
             app.state.session_store = RedisSessionStore(redis, settings.session_ttl_seconds)
             app.state.metrics.watch_pool(
                 "redis", lambda: redis_pool_in_use(redis.connection_pool), pools.max_connections
@@ -92,8 +103,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             kubernetes_http = await stack.enter_async_context(_kubernetes_client(settings))
         app.state.health = HealthCheckCollector(
             build_checks(
-                critical=settings.health_critical_components,
-                redis=app.state.redis,
+                critical=critical_components(settings),
+                redis=redis,
                 http=app.state.http,
                 prometheus_url=settings.prometheus_url,
                 prefect_api_url=settings.prefect_api_url,
@@ -109,7 +120,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
 
 
-def _open_redis(settings: Settings, pools: ConnectionPoolConfig) -> RedisClient:
+def _redis_client(settings: Settings, pools: ConnectionPoolConfig) -> RedisClient:
     """A blocking pool of `size + overflow` connections: a burst beyond it waits (up to the
     Redis timeout) for a free connection instead of failing with "Too many connections"."""
     assert settings.redis_url is not None
@@ -117,8 +128,8 @@ def _open_redis(settings: Settings, pools: ConnectionPoolConfig) -> RedisClient:
         settings.redis_url.get_secret_value(),
         max_connections=pools.max_connections,
         timeout=settings.redis_timeout_seconds,
-        socket_timeout=settings.redis_timeout_seconds,
-        socket_connect_timeout=settings.redis_timeout_seconds,
+        socket_connect_timeout=max(settings.redis_timeout_seconds, 1.0),
+        socket_timeout=max(settings.redis_timeout_seconds * 20, 1.0),
     )
     return Redis(connection_pool=pool)
 

@@ -4,26 +4,66 @@ Each probe does the cheapest request that proves the dependency can do its job:
 * Redis: `PING` on the app's pooled client.
 * Prometheus: `GET /-/ready` (ready to serve queries, not merely alive).
 * Prefect: `GET {PREFECT_API_URL}/health` (the API URL already ends in `/api`).
+* Rate limiter: its own `health()` (Redis ping plus breaker state), degraded when it admits
+  unchecked (fail-open), unhealthy when it refuses (fail-closed).
 * Kubernetes: `GET /readyz`, open to unauthenticated callers by the default RBAC role
   `system:public-info-viewer`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any, Protocol
 
 import httpx
 
-from app.monitoring.health import ComponentCheck, Probe
+from app.config import RedisFailureMode, Settings
+from app.monitoring.health import ComponentCheck, ComponentDegraded, Probe
 from app.redis_client import RedisClient
 
-HEALTH_COMPONENTS = ("redis", "prometheus", "prefect", "kubernetes")
+HEALTH_COMPONENTS = ("redis", "rate_limiter", "prometheus", "prefect", "kubernetes")
+
+
+class LimiterHealth(Protocol):
+    """What the rate limiter reports (`app.rate_limiting`'s `limiter.health()`)."""
+
+    async def health(self) -> Mapping[str, Any]: ...
+
+
+def critical_components(settings: Settings) -> frozenset[str]:
+    """HEALTH_CRITICAL_COMPONENTS when set; otherwise derived from the failure policy.
+
+    The rate limiter is critical (it reports `unhealthy` only when it refuses every request,
+    i.e. fail-closed without its backend). Redis is critical only when REDIS_FAILURE_MODE is
+    `closed`: fail-open means the service keeps serving without Redis, so losing it degrades
+    every replica rather than pulling them all out of the load balancer at once.
+    """
+    if settings.health_critical_components is not None:
+        return frozenset(settings.health_critical_components)
+    critical = {"rate_limiter"}
+    if settings.redis_failure_mode is RedisFailureMode.CLOSED:
+        critical.add("redis")
+    return frozenset(critical)
 
 
 def redis_probe(client: RedisClient) -> Probe:
     async def probe() -> None:
         if not await client.ping():
             raise ConnectionError("PING returned a falsy reply")
+
+    return probe
+
+
+def rate_limiter_probe(limiter: LimiterHealth) -> Probe:
+    """Maps the limiter's own verdict: degraded (admitting unchecked) or unhealthy (refusing)."""
+
+    async def probe() -> None:
+        report = await limiter.health()
+        status, detail = report.get("status"), str(report.get("detail", ""))
+        if status == "degraded":
+            raise ComponentDegraded(detail)
+        if status != "healthy":
+            raise ConnectionError(detail or f"rate limiter reports {status!r}")
 
     return probe
 
@@ -43,6 +83,7 @@ def build_checks(
     *,
     critical: Collection[str],
     redis: RedisClient | None = None,
+    rate_limiter: LimiterHealth | None = None,
     http: httpx.AsyncClient | None = None,
     prometheus_url: str | None = None,
     prefect_api_url: str | None = None,
@@ -53,6 +94,10 @@ def build_checks(
     checks: list[ComponentCheck] = []
     if redis is not None:
         checks.append(ComponentCheck("redis", redis_probe(redis), "redis" in critical))
+    if rate_limiter is not None:
+        checks.append(ComponentCheck(
+            "rate_limiter", rate_limiter_probe(rate_limiter), "rate_limiter" in critical
+        ))
     urls = {
         "prometheus": (prometheus_url, "/-/ready", http),
         "prefect": (prefect_api_url, "/health", http),

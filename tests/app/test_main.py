@@ -148,3 +148,30 @@ def test_bad_environment_fails_with_the_variable_named(monkeypatch):
     monkeypatch.setenv("HEALTH_CRITICAL_COMPONENTS", '["redis", "database"]')
     with pytest.raises(ValueError, match="unknown health components"):
         Settings()
+
+
+async def client_for(app: FastAPI) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app, raise_app_exceptions=False, client=("10.1.2.3", 4000))
+    return httpx.AsyncClient(transport=transport, base_url="http://t")
+
+
+async def test_injection_is_400_with_request_id_and_a_metric():
+    app = create_app(settings())
+
+    @app.get("/search")
+    async def search(q: str) -> dict[str, str]:
+        return {"q": q}
+
+    async with app.router.lifespan_context(app), await client_for(app) as client:
+        ok = await client.get("/search", params={"q": "card present"})
+        refused = await client.get("/search", params={"q": "1' OR '1'='1' --"},
+                                   headers={"X-Request-ID": "sqli-1"})
+        text = (await client.get("/metrics")).text
+    assert ok.status_code == 200
+    assert refused.status_code == 400
+    assert refused.headers["x-request-id"] == "sqli-1"
+    assert refused.json()["reason"] == "sql_injection"
+    # refused before routing, still labelled with the route it was meant for
+    assert ('http_requests_total{app="fraud",method="GET",route="/search",status="400",'
+            'version="v3"} 1.0') in text
+    assert "floodgate_suspicious_inputs_total" in text

@@ -9,8 +9,9 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from app.config import Settings
 from app.monitoring.health import ComponentStatus, HealthCheckCollector, OverallStatus
-from app.monitoring.probes import build_checks
+from app.monitoring.probes import build_checks, critical_components
 from tests.support.http_servers import running_silent_server, running_stub_api
 from tests.support.ports import free_port
 from tests.support.redis_server import running_redis
@@ -104,3 +105,16 @@ async def test_critical_set_decides_what_is_unhealthy(http):
             build_checks(critical={"prometheus"}, http=http, prometheus_url=silent), 0.1
         )
     assert report.status is OverallStatus.UNHEALTHY
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, {"rate_limiter"}),
+        ({"redis_failure_mode": "closed"}, {"rate_limiter", "redis"}),
+        ({"health_critical_components": ["prefect"]}, {"prefect"}),
+        ({"health_critical_components": []}, set()),
+    ],
+)
+def test_critical_components_follow_the_failure_policy(overrides, expected):
+    assert critical_components(Settings(**overrides)) == expected

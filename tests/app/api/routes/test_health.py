@@ -56,17 +56,37 @@ async def test_hung_prefect_api_degrades_but_answers_200(redis_server):
     assert body["components"]["redis"]["status"] == "up"
 
 
-async def test_redis_down_is_unhealthy_503(tmp_path, prometheus_server):
+async def test_redis_down_with_fail_closed_policy_is_unhealthy_503(tmp_path, prometheus_server):
     with running_redis(tmp_path) as server:
         url = server.url
     # the server is gone now: connections are refused
-    response = await detailed(settings(redis_url=url, prometheus_url=prometheus_server.url))
+    response = await detailed(settings(redis_url=url, prometheus_url=prometheus_server.url,
+                                       redis_failure_mode="closed"))
     body = response.json()
     assert response.status_code == 503
     assert body["status"] == "unhealthy"
     assert body["components"]["redis"]["status"] == "down"
     assert body["components"]["redis"]["critical"] is True
     assert body["components"]["prometheus"]["status"] == "up"
+
+
+async def test_redis_down_with_fail_open_policy_only_degrades(tmp_path):
+    """Fail-open: every replica keeps serving, so none must be pulled from the balancer."""
+    with running_redis(tmp_path) as server:
+        url = server.url
+    response = await detailed(settings(redis_url=url))
+    body = response.json()
+    assert response.status_code == 200
+    assert body["status"] == "degraded"
+    assert body["components"]["redis"]["status"] == "down"
+    assert body["components"]["redis"]["critical"] is False
+
+
+async def test_nothing_configured_is_healthy_with_no_components():
+    response = await detailed(settings())
+    assert response.status_code == 200
+    assert response.json()["status"] == "healthy"
+    assert response.json()["components"] == {}
 
 
 async def test_critical_components_are_configurable(redis_server):
