@@ -64,10 +64,10 @@ ALLOWED: dict[Phase, frozenset[Phase]] = {
     Phase.VERIFYING: frozenset(
         {Phase.ANALYSING, Phase.SHIFTING, Phase.PROMOTING, Phase.ROLLING_BACK}
     ),
-    Phase.ANALYSING: frozenset({Phase.SHIFTING, Phase.PAUSED, Phase.PROMOTING, Phase.ROLLING_BACK}),
-    Phase.SHIFTING: frozenset(
-        {Phase.ANALYSING, Phase.PREPARING, Phase.PAUSED, Phase.PROMOTING, Phase.ROLLING_BACK}
+    Phase.ANALYSING: frozenset(
+        {Phase.SHIFTING, Phase.PREPARING, Phase.PAUSED, Phase.PROMOTING, Phase.ROLLING_BACK}
     ),
+    Phase.SHIFTING: frozenset({Phase.ANALYSING, Phase.ROLLING_BACK}),
     Phase.PAUSED: frozenset({Phase.SHIFTING, Phase.PROMOTING, Phase.ROLLING_BACK}),
     Phase.PROMOTING: frozenset({Phase.SUCCEEDED, Phase.ROLLING_BACK}),
     Phase.ROLLING_BACK: frozenset({Phase.ROLLED_BACK, Phase.FAILED}),

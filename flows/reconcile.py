@@ -182,11 +182,9 @@ def _shifting(r: Rollout, d: Deps) -> Rollout:
         batches = rolling_batches(replicas_of(r, d.target), r.spec.batch_size)
         if batches[r.step].old > 0:  # the last old instances go when the new version is stable
             d.steps.scale_previous(r, d.target, batches[r.step].old)
-        if r.step + 1 < len(batches):
-            return move(
-                r, d, Phase.PREPARING, f"batch {r.step + 1}/{len(batches)} serving", step=r.step + 1
-            )
-        return move(r, d, Phase.PROMOTING, f"all {len(batches)} batches serving")
+        return move(
+            r, d, Phase.ANALYSING, f"batch {r.step + 1}/{len(batches)} serving {_fmt(served)}"
+        )
     return move(r, d, Phase.ANALYSING, f"serving {_fmt(served)}")
 
 
@@ -211,6 +209,11 @@ def _step_passed(r: Rollout, d: Deps, reason: str) -> Rollout:
         if r.step == 0:
             return move(r, d, Phase.SHIFTING, f"{reason}; switching to green", step=1)
         return move(r, d, Phase.PROMOTING, f"{reason}; retiring blue")
+    if spec.strategy is Strategy.ROLLING:
+        batches = len(rolling_batches(replicas_of(r, d.target), spec.batch_size))
+        if r.step + 1 < batches:
+            return move(r, d, Phase.PREPARING, f"{reason}; next batch", step=r.step + 1)
+        return move(r, d, Phase.PROMOTING, f"{reason}; all {batches} batches serving")
     last = len(spec.steps) - 1
     if r.step >= last:
         return move(r, d, Phase.PROMOTING, reason)

@@ -277,8 +277,6 @@ def promote(
 ) -> None:
     """Pass APP's current step (or, with --full, promote it now)."""
     allowed = {Phase.ANALYSING, Phase.PAUSED}
-    if full:
-        allowed |= {Phase.SHIFTING, Phase.VERIFYING}
     _command(app, target, "promote-full" if full else "promote", allowed)
 
 

@@ -92,6 +92,17 @@ def test_rolling_replaces_in_batches_never_below_replicas():
     assert target.instances_by_app["shop"] == {"v2": 3}
 
 
+def test_rolling_analyses_every_batch_and_stops_at_the_first_bad_one():
+    target, metrics, spec = make(Strategy.ROLLING, batch_size=1)
+    metrics.by_version["v2"] = Measurement(requests=300, error_rate=0.3, p95_seconds=0.01)
+    final, seen = run(target, metrics, spec)
+    assert final.phase is Phase.ROLLED_BACK
+    assert len(final.analyses) == 1
+    assert max(r.step for r in seen) == 0
+    assert target.instances_by_app["shop"] == {"v1": 3}
+    assert target.get_weights("shop") == {"v1": 100}
+
+
 def test_unhealthy_candidate_rolls_back_to_the_snapshot():
     target, metrics, spec = make()
     target.unhealthy.add("v2")

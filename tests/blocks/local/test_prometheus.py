@@ -40,9 +40,17 @@ def series(stack: RunningStack, query: str, want: int) -> list[dict[str, Any]]:
 def test_every_instance_is_scraped_with_its_labels(stack: RunningStack) -> None:
     start_version(stack, "v2", 1)
     stack.target.set_preview(APP, "v2")
-    ups = series(stack, f'up{{app="{APP}"}} == 1', want=3)
-    labels = sorted((s["metric"]["version"], s["metric"]["track"]) for s in ups)
-    assert labels == [("v1", "stable"), ("v1", "stable"), ("v2", "green")]
+    expected = [("v1", "stable"), ("v1", "stable"), ("v2", "green")]
+    # v2 is first scraped as "canary" and relabelled "green" when file_sd is re-read: poll for
+    # the final label set rather than the first three series that show up.
+    deadline = time.monotonic() + 30
+    while True:
+        ups = stack.prometheus_query(f'up{{app="{APP}"}} == 1')
+        labels = sorted((s["metric"]["version"], s["metric"]["track"]) for s in ups)
+        if labels == expected or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    assert labels == expected
     # the app's own metrics carry the same labels exactly once (no exported_* duplicates)
     requests = series(stack, f'http_requests_total{{app="{APP}",version="v2"}}', want=1)
     assert requests
