@@ -8,6 +8,7 @@ by side.
 from __future__ import annotations
 
 from enum import StrEnum
+from ipaddress import ip_network
 from typing import Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -82,6 +83,49 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(
         default_factory=list, description="CIDRs whose X-Forwarded-For is honoured."
     )
+    rate_limit_api_key_header: str = Field(
+        "X-API-Key", min_length=1, description="Header whose (hashed) value keys the bucket."
+    )
+    rate_limit_key_prefix: str = Field(
+        "floodgate:rl", min_length=1, description="Prefix of the limiter's Redis keys."
+    )
+    rate_limit_coalesce: bool = Field(
+        True, description="Send concurrent Redis checks together as one round trip."
+    )
+    rate_limit_ipv6_prefix_length: int = Field(
+        64, ge=1, le=128, description="IPv6 clients share a bucket per prefix of this length."
+    )
+    redis_breaker_threshold: int = Field(
+        3, ge=1, description="Consecutive Redis failures that open the circuit breaker."
+    )
+    redis_breaker_cooldown_seconds: float = Field(
+        1.0, gt=0, le=300, description="How long an open breaker skips Redis before retrying."
+    )
+    rate_limit_throttling_enabled: bool = Field(
+        True, description="Lower limits while this instance is overloaded (DynamicThrottling)."
+    )
+    rate_limit_throttle_threshold: float = Field(
+        0.8, gt=0, le=1, description="Load above which limits are lowered (1.0 = capacity)."
+    )
+    rate_limit_throttle_capacity: int = Field(
+        256, ge=1, description="In-flight requests that count as 100 % load."
+    )
+    rate_limit_throttle_lag_budget_seconds: float = Field(
+        0.1, gt=0, description="Event-loop lag that counts as 100 % load."
+    )
+    rate_limit_throttle_min_factor: float = Field(
+        0.2, gt=0, le=1, description="Throttling never grants less than this share of the limit."
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_are_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
+        return value
 
     # Validation
     validation_mode: ValidationMode = ValidationMode.BLOCK

@@ -1,0 +1,168 @@
+"""`TokenBucketRateLimiter`: the policy that turns a client key into a `RateLimitDecision`.
+
+A bucket holds `limit` tokens and refills `limit` tokens per window continuously, so a client
+may burst up to the limit and then proceeds at limit/window — no fixed-window boundary where twice
+the limit gets through. The store (memory, Redis, coalescing Redis) does the atomic arithmetic;
+this class adds dynamic throttling, the failure policy, metrics and health.
+"""
+
+from __future__ import annotations
+
+import time
+
+from app.monitoring.health import ComponentDegraded
+from app.rate_limiting.failure import BackendUnavailableError, FailurePolicy
+from app.rate_limiting.metrics import NullObserver, RateLimitObserver
+from app.rate_limiting.protocol import (
+    BucketStore,
+    ComponentHealth,
+    HealthStatus,
+    RateLimitDecision,
+    TakeRequest,
+)
+from app.rate_limiting.throttling import DynamicThrottling, EventLoopLag, InFlightRequests
+
+MAX_KEY_LENGTH = 256
+
+
+class TokenBucketRateLimiter:
+    """`limit` requests per `window_seconds` per client key, on any `BucketStore`."""
+
+    def __init__(
+        self,
+        store: BucketStore,
+        *,
+        limit: int = 100,
+        window_seconds: float = 60.0,
+        failure: FailurePolicy | None = None,
+        throttling: DynamicThrottling | None = None,
+        observer: RateLimitObserver | None = None,
+        in_flight: InFlightRequests | None = None,
+        loop_lag: EventLoopLag | None = None,
+    ) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        if window_seconds <= 0:
+            raise ValueError(f"window_seconds must be positive, got {window_seconds}")
+        self.store = store
+        self._limit = limit
+        self.window_seconds = window_seconds
+        self._window_ms = max(1, round(window_seconds * 1000))
+        self.failure = failure or FailurePolicy()
+        self.throttling = throttling
+        self.observer = observer or NullObserver()
+        self.in_flight = in_flight  # for RateLimitMiddleware(in_flight=limiter.in_flight)
+        self.loop_lag = loop_lag
+        # A store that bounds its own wait (the coalescing store) within our timeout needs no
+        # second timer per check.
+        store_deadline: float | None = getattr(store, "deadline_seconds", None)
+        self._store_bounded = (
+            store_deadline is not None and store_deadline <= self.failure.timeout_seconds
+        )
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    @property
+    def backend(self) -> str:
+        return self.store.name
+
+    def current_limit(self) -> int:
+        """The limit enforced right now (lower than `limit` while throttled)."""
+        if self.throttling is None:
+            return self._limit
+        return self.throttling.effective_limit(self._limit)
+
+    async def check(self, key: str, cost: int = 1) -> RateLimitDecision:
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise ValueError(f"key must be 1..{MAX_KEY_LENGTH} characters, got {len(key)}")
+        if not 1 <= cost <= self._limit:
+            raise ValueError(f"cost must be in 1..{self._limit}, got {cost}")
+        capacity = self.current_limit()
+        if self.failure.circuit_open():
+            return self._fail(capacity, BackendUnavailableError("circuit_open", "breaker open"))
+        request = TakeRequest(key, capacity, self._window_ms, cost)
+        try:
+            if self._store_bounded:
+                [result] = await self.store.take([request])
+            else:
+                async with self.failure.timeout():
+                    [result] = await self.store.take([request])
+        except Exception as error:  # any backend failure takes the documented path, never a 500
+            return self._fail(capacity, error)
+        self.failure.record_success()
+        self.observer.decision("allowed" if result.allowed else "refused")
+        return RateLimitDecision(
+            allowed=result.allowed,
+            limit=capacity,
+            remaining=result.remaining,
+            reset_at=(result.now_ms + result.full_after_ms) / 1000.0,
+            retry_after=result.retry_after_ms / 1000.0,
+        )
+
+    def _fail(self, capacity: int, error: Exception) -> RateLimitDecision:
+        if isinstance(error, BackendUnavailableError) and error.kind == "circuit_open":
+            kind = error.kind
+        else:
+            kind = self.failure.record_failure(error)
+        self.observer.backend_error(self.store.name, kind)
+        decision = self.failure.fallback(capacity, time.time())
+        self.observer.decision("failed_open" if decision.allowed else "failed_closed")
+        return decision
+
+    async def health(self) -> ComponentHealth:
+        """Ping the backend (bounded by the timeout) and report the failure state."""
+        state = self.failure.state
+        started = time.perf_counter()
+        error = ""
+        try:
+            async with self.failure.timeout():
+                await self.store.ping()
+        except Exception as exc:  # health reports failures; it never raises them
+            error = f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__
+        latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        status: HealthStatus = "healthy"
+        detail = f"{self.store.name} backend answering"
+        if error or self.failure.circuit_open():
+            failing = "admitting requests unchecked (fail-open)"
+            if self.failure.mode.value == "closed":
+                failing = "refusing requests with 503 (fail-closed)"
+            status = "degraded" if self.failure.mode.value == "open" else "unhealthy"
+            reason = error or state.last_error
+            detail = f"{self.store.name} backend unavailable: {reason}; {failing}"
+        return ComponentHealth(
+            name="rate_limiter",
+            status=status,
+            detail=detail,
+            backend=self.store.name,
+            failure_mode=self.failure.mode.value,
+            latency_ms=None if error else latency_ms,
+            consecutive_failures=state.consecutive_failures,
+            failures_total=state.failures_total,
+        )
+
+    async def probe(self) -> None:
+        """`app.monitoring.health` probe: returns when healthy, raises `ComponentDegraded` while
+        failing open (requests pass unchecked), raises `BackendUnavailableError` while failing
+        closed (requests get 503)."""
+        health = await self.health()
+        if health["status"] == "degraded":
+            raise ComponentDegraded(health["detail"])
+        if health["status"] == "unhealthy":
+            raise BackendUnavailableError("unhealthy", health["detail"])
+
+    async def start(self) -> None:
+        """Register scripts and start the loop-lag timer; a down Redis here is not fatal."""
+        if self.loop_lag is not None:
+            self.loop_lag.start()
+        try:
+            async with self.failure.timeout():
+                await self.store.start()
+        except Exception as error:  # start degraded; NOSCRIPT fallback registers later
+            self.observer.backend_error(self.store.name, self.failure.record_failure(error))
+
+    async def aclose(self) -> None:
+        if self.loop_lag is not None:
+            await self.loop_lag.stop()
+        await self.store.aclose()

@@ -1,0 +1,140 @@
+"""In-process bucket store: the embedded default when REDIS_URL is unset.
+
+It runs the same arithmetic as `token_bucket.lua`, so both pass one contract suite. Atomicity
+comes from the event loop: `take` never awaits between reading and writing a bucket. Limits are per
+process, which is right for one instance and wrong for several (use Redis there).
+
+Memory stays bounded by expiry, the way Redis TTLs bound the Redis store: every entry records when
+it is worthless again (a bucket when it would be full, burst tokens when they lapse), entries are
+kept in write order, and each call drops a few expired ones from the front.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.rate_limiting.protocol import Clock, ExtraTokens, TakeRequest, TakeResult
+
+_PRUNE_PER_CALL = 32
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    at_ms: float
+    expires_ms: float
+
+
+@dataclass(slots=True)
+class _Extra:
+    tokens: int
+    expires_ms: float
+
+
+class MemoryBucketStore:
+    """Token buckets and burst grants in dicts; one process, no I/O."""
+
+    name = "memory"
+
+    def __init__(self, clock: Clock = time.time) -> None:
+        self._clock = clock
+        self._buckets: dict[str, _Bucket] = {}
+        self._extras: dict[str, _Extra] = {}
+
+    def _now_ms(self) -> float:
+        """Whole milliseconds, as token_bucket.lua counts (so both stores round alike)."""
+        return float(math.floor(self._clock() * 1000.0))
+
+    async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
+        now = self._now_ms()
+        self._prune(now)
+        return [self._take_one(request, now) for request in requests]
+
+    def _take_one(self, request: TakeRequest, now: float) -> TakeResult:
+        capacity, cost = float(request.capacity), request.cost
+        rate = capacity / request.window_ms
+        bucket = self._buckets.get(request.key)
+        tokens = capacity
+        if bucket is not None and bucket.expires_ms > now:
+            tokens = min(capacity, bucket.tokens + max(0.0, now - bucket.at_ms) * rate)
+        extra = self._live_extra(request.key, now)
+        spare = extra.tokens if extra is not None else 0
+        allowed, retry_ms = False, 0
+        if tokens >= cost:
+            tokens -= cost
+            allowed = True
+            self._buckets.pop(request.key, None)  # re-insert: dict order = write order
+            full_after = math.ceil((capacity - tokens) / rate) + 1
+            self._buckets[request.key] = _Bucket(tokens, now, now + full_after)
+        elif extra is not None and spare >= cost:
+            extra.tokens -= cost
+            spare = extra.tokens
+            allowed = True
+        elif cost > capacity:
+            retry_ms = request.window_ms
+        else:
+            retry_ms = math.ceil((cost - tokens) / rate)
+        return TakeResult(
+            allowed=allowed,
+            remaining=math.floor(tokens) + spare,
+            retry_after_ms=retry_ms,
+            full_after_ms=math.ceil((capacity - tokens) / rate),
+            now_ms=int(now),
+        )
+
+    def _live_extra(self, key: str, now: float) -> _Extra | None:
+        extra = self._extras.get(key)
+        if extra is None:
+            return None
+        if extra.expires_ms <= now:
+            del self._extras[key]
+            return None
+        return extra
+
+    def _prune(self, now: float) -> None:
+        """Drop expired entries from the front of each dict (amortised O(1) per call)."""
+        for table in (self._buckets, self._extras):
+            for _ in range(_PRUNE_PER_CALL):
+                oldest = next(iter(table), None)
+                if oldest is None or table[oldest].expires_ms > now:
+                    break
+                del table[oldest]
+
+    async def grant_extra(self, key: str, tokens: int, ttl_ms: int) -> ExtraTokens:
+        now = self._now_ms()
+        current = self._live_extra(key, now)
+        total = tokens + (current.tokens if current is not None else 0)
+        expires = max(now + ttl_ms, current.expires_ms if current is not None else 0.0)
+        self._extras.pop(key, None)
+        self._extras[key] = _Extra(total, expires)
+        return ExtraTokens(tokens=total, ttl_ms=math.ceil(expires - now))
+
+    async def extra(self, key: str) -> ExtraTokens:
+        now = self._now_ms()
+        current = self._live_extra(key, now)
+        if current is None:
+            return ExtraTokens(tokens=0, ttl_ms=0)
+        return ExtraTokens(tokens=current.tokens, ttl_ms=math.ceil(current.expires_ms - now))
+
+    async def revoke_extra(self, key: str) -> None:
+        self._extras.pop(key, None)
+
+    def ttl_ms(self, key: str) -> float | None:
+        """Milliseconds until the bucket of `key` expires (None: no bucket); for tests and ops."""
+        bucket = self._buckets.get(key)
+        return None if bucket is None else bucket.expires_ms - self._now_ms()
+
+    def __len__(self) -> int:
+        return len(self._buckets) + len(self._extras)
+
+    async def start(self) -> None:
+        return None
+
+    async def ping(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None

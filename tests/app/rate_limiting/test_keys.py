@@ -1,0 +1,96 @@
+"""Client identity: hashed API keys, X-Forwarded-For only from trusted proxies, right to left."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.rate_limiting.keys import ClientIdentity, hash_api_key, parse_trusted_proxies
+from tests.support.asgi import http_scope
+
+PROXIES = ["10.0.0.0/8", "192.168.1.1"]
+
+
+def key_of(identity: ClientIdentity, peer: str | None, *headers: tuple[bytes, bytes]) -> str:
+    client = (peer, 1234) if peer is not None else None
+    return identity(http_scope(headers=list(headers), client=client))
+
+
+def test_api_key_is_hashed_and_never_stored_raw() -> None:
+    identity = ClientIdentity()
+    key = key_of(identity, "203.0.113.1", (b"x-api-key", b"secret-key-123"))
+    assert key == hash_api_key(b"secret-key-123")
+    assert "secret" not in key
+    assert len(key) == len("key:") + 32
+    assert key_of(identity, "198.51.100.1", (b"X-API-KEY", b"secret-key-123")) == key
+
+
+def test_huge_and_non_ascii_api_keys_hash_fine() -> None:
+    identity = ClientIdentity()
+    assert key_of(identity, "203.0.113.1", (b"x-api-key", b"\xff\xfe" * 50_000)).startswith("key:")
+
+
+def test_an_empty_api_key_falls_back_to_the_address() -> None:
+    assert key_of(ClientIdentity(), "203.0.113.1", (b"x-api-key", b"  ")) == "ip:203.0.113.1"
+
+
+def test_an_unverified_api_key_falls_back_to_the_address() -> None:
+    identity = ClientIdentity(api_key_verifier=lambda raw: raw == b"good")
+    assert key_of(identity, "203.0.113.1", (b"x-api-key", b"good")) == hash_api_key(b"good")
+    assert key_of(identity, "203.0.113.1", (b"x-api-key", b"made-up")) == "ip:203.0.113.1"
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "expected"),
+    [
+        # untrusted peer: its X-Forwarded-For is the client's own claim, ignored
+        ("203.0.113.5", "1.2.3.4", "ip:203.0.113.5"),
+        # trusted proxy: the rightmost entry it appended is the client
+        ("10.0.0.2", "198.51.100.7", "ip:198.51.100.7"),
+        # client-forged entries left of the real client are ignored
+        ("10.0.0.2", "6.6.6.6, 198.51.100.7", "ip:198.51.100.7"),
+        # a chain of trusted proxies is walked through
+        ("10.0.0.2", "6.6.6.6, 198.51.100.7, 10.1.1.1, 192.168.1.1", "ip:198.51.100.7"),
+        # every hop trusted: the leftmost one is as far as we can see
+        ("10.0.0.2", "10.9.9.9, 10.1.1.1", "ip:10.9.9.9"),
+        # garbage appended by a trusted hop: stop at that hop
+        ("10.0.0.2", "198.51.100.7, not-an-ip", "ip:10.0.0.2"),
+        ("10.0.0.2", "198.51.100.7, not-an-ip, 10.1.1.1", "ip:10.1.1.1"),
+        # ports and brackets are tolerated
+        ("10.0.0.2", "198.51.100.7:4711", "ip:198.51.100.7"),
+        ("10.0.0.2", "[2001:db8::1]:443", "ip:2001:db8::/64"),
+        # no header at all: the proxy itself
+        ("10.0.0.2", None, "ip:10.0.0.2"),
+        # IPv6 clients share their /64; IPv4-mapped addresses are IPv4
+        ("2001:db8:1:2:3:4:5:6", None, "ip:2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.9", None, "ip:203.0.113.9"),
+        # a peer that is no address (unix socket, test client) or none at all
+        ("testclient", None, "ip:unknown"),
+        (None, None, "ip:unknown"),
+    ],
+)
+def test_forwarded_for_is_walked_from_the_right(
+    peer: str | None, forwarded: str | None, expected: str
+) -> None:
+    identity = ClientIdentity(trusted_proxies=PROXIES)
+    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded is not None else []
+    assert key_of(identity, peer, *headers) == expected
+
+
+def test_repeated_forwarded_headers_form_one_chain() -> None:
+    identity = ClientIdentity(trusted_proxies=PROXIES)
+    key = key_of(
+        identity, "10.0.0.2",
+        (b"x-forwarded-for", b"6.6.6.6"), (b"x-forwarded-for", b"198.51.100.7, 10.1.1.1"),
+    )
+    assert key == "ip:198.51.100.7"
+
+
+def test_without_trusted_proxies_the_header_never_counts() -> None:
+    assert key_of(ClientIdentity(), "10.0.0.2", (b"x-forwarded-for", b"1.2.3.4")) == "ip:10.0.0.2"
+
+
+def test_bad_configuration_names_the_setting() -> None:
+    with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
+        parse_trusted_proxies(["10.0.0.0/8", "proxy.internal"])
+    with pytest.raises(ValueError, match="ipv6_prefix_length"):
+        ClientIdentity(ipv6_prefix_length=0)
