@@ -4,30 +4,23 @@ Each probe does the cheapest request that proves the dependency can do its job:
 * Redis: `PING` on the app's pooled client.
 * Prometheus: `GET /-/ready` (ready to serve queries, not merely alive).
 * Prefect: `GET {PREFECT_API_URL}/health` (the API URL already ends in `/api`).
-* Rate limiter: its own `health()` (Redis ping plus breaker state), degraded when it admits
-  unchecked (fail-open), unhealthy when it refuses (fail-closed).
+* Rate limiter: its own `limiter.probe` (Redis ping plus breaker state), degraded when it
+  admits unchecked (fail-open), down when it refuses (fail-closed).
 * Kubernetes: `GET /readyz`, open to unauthenticated callers by the default RBAC role
   `system:public-info-viewer`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Any, Protocol
+from collections.abc import Collection
 
 import httpx
 
 from app.config import RedisFailureMode, Settings
-from app.monitoring.health import ComponentCheck, ComponentDegraded, Probe
+from app.monitoring.health import ComponentCheck, Probe
 from app.redis_client import RedisClient
 
 HEALTH_COMPONENTS = ("redis", "rate_limiter", "prometheus", "prefect", "kubernetes")
-
-
-class LimiterHealth(Protocol):
-    """What the rate limiter reports (`app.rate_limiting`'s `limiter.health()`)."""
-
-    async def health(self) -> Mapping[str, Any]: ...
 
 
 def critical_components(settings: Settings) -> frozenset[str]:
@@ -54,20 +47,6 @@ def redis_probe(client: RedisClient) -> Probe:
     return probe
 
 
-def rate_limiter_probe(limiter: LimiterHealth) -> Probe:
-    """Maps the limiter's own verdict: degraded (admitting unchecked) or unhealthy (refusing)."""
-
-    async def probe() -> None:
-        report = await limiter.health()
-        status, detail = report.get("status"), str(report.get("detail", ""))
-        if status == "degraded":
-            raise ComponentDegraded(detail)
-        if status != "healthy":
-            raise ConnectionError(detail or f"rate limiter reports {status!r}")
-
-    return probe
-
-
 def http_probe(client: httpx.AsyncClient, url: str) -> Probe:
     """Healthy when `url` answers 2xx."""
 
@@ -83,7 +62,7 @@ def build_checks(
     *,
     critical: Collection[str],
     redis: RedisClient | None = None,
-    rate_limiter: LimiterHealth | None = None,
+    rate_limiter: Probe | None = None,
     http: httpx.AsyncClient | None = None,
     prometheus_url: str | None = None,
     prefect_api_url: str | None = None,
@@ -95,9 +74,7 @@ def build_checks(
     if redis is not None:
         checks.append(ComponentCheck("redis", redis_probe(redis), "redis" in critical))
     if rate_limiter is not None:
-        checks.append(ComponentCheck(
-            "rate_limiter", rate_limiter_probe(rate_limiter), "rate_limiter" in critical
-        ))
+        checks.append(ComponentCheck("rate_limiter", rate_limiter, "rate_limiter" in critical))
     urls = {
         "prometheus": (prometheus_url, "/-/ready", http),
         "prefect": (prefect_api_url, "/health", http),

@@ -39,7 +39,7 @@ async def test_all_real_dependencies_up(redis_server, prometheus_server, http):
             prometheus_url=prometheus_server.url, prefect_api_url=f"{stub}/api",
             kubernetes_api_url=stub,
         )
-        report, components = await run(checks)
+        report, components = await run(checks, deadline=5.0)
     await redis.aclose()
     assert report.status is OverallStatus.HEALTHY
     assert set(components) == {"redis", "prometheus", "prefect", "kubernetes"}
@@ -58,11 +58,11 @@ async def test_hung_prefect_api_only_degrades_and_is_cut_off(redis_server, http)
         report, components = await run(
             build_checks(critical={"redis"}, redis=redis, http=http,
                          prefect_api_url=f"{silent}/api"),
-            deadline=0.2,
+            deadline=0.5,
         )
     await redis.aclose()
     assert components["prefect"].status is ComponentStatus.DOWN
-    assert components["prefect"].error == "no answer within 0.2s"
+    assert components["prefect"].error == "no answer within 0.5s"
     assert components["redis"].status is ComponentStatus.UP
     assert report.status is OverallStatus.DEGRADED
 
