@@ -1,8 +1,7 @@
 """Cost of Floodgate's middleware stack against a bare FastAPI app, with peers measured in the
 same run: prometheus-fastapi-instrumentator (metrics) and slowapi (rate limiting).
 "ids + metrics" is app/monitoring's own share; "floodgate stack" is everything create_app
-installs (correlation id, metrics, rate limit with the in-memory store once app.rate_limiting
-is on the branch, validation).
+installs (correlation id, metrics, rate limit with the in-memory store, validation).
 
 Goals: >= 0.85x the bare app's throughput, < 300 us added per request (the seed's stack quoted
 ~1.8 ms), and with the Redis limiter exactly one Redis round trip per request.
@@ -45,12 +44,8 @@ from app.main import install_middleware  # noqa: E402
 from app.monitoring.correlation import CorrelationIdMiddleware  # noqa: E402
 from app.monitoring.metrics import MetricsCollector  # noqa: E402
 from app.monitoring.middleware import PrometheusMiddleware  # noqa: E402
-
-try:  # the rate limiter joins the stack once app.rate_limiting is on this branch
-    from app.rate_limiting import build_rate_limiter
-    from app.rate_limiting.redis_client import RedisConfig
-except ImportError:
-    build_rate_limiter = None
+from app.rate_limiting import build_rate_limiter  # noqa: E402
+from app.rate_limiting.redis_config import RedisConfig  # noqa: E402
 
 PATH = "/score/42"
 BODY = b'{"amount": 129.5, "currency": "EUR", "user_id": "u-1842", "merchant": "m-77"}'
@@ -101,13 +96,10 @@ def floodgate_app(redis_url: str | None = None) -> FastAPI:
     settings = _settings(redis_url=redis_url, redis_timeout_seconds=1.0)
     app = bare_app()
     collector = MetricsCollector(settings.app_name, settings.app_version)
-    if build_rate_limiter is None:
-        install_middleware(app, settings, collector)
-        return app
     redis = RedisConfig.from_settings(settings).build() if redis_url else None
     limiter = build_rate_limiter(settings, registry=collector.registry, redis=redis)
     app.state.rate_limiter = limiter
-    install_middleware(app, settings, collector, limiter)  # type: ignore[call-arg,unused-ignore]
+    install_middleware(app, settings, collector, limiter)
     return app
 
 
@@ -318,9 +310,6 @@ def main() -> None:
     args = parser.parse_args()
 
     variants = dict(VARIANTS)
-    if args.redis_url and build_rate_limiter is None:
-        print("app.rate_limiting is not on this branch: no Redis limiter to measure")
-        args.redis_url = None
     if args.redis_url:
         variants["floodgate + Redis"] = lambda: floodgate_app(args.redis_url)
 
