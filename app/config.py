@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from ipaddress import ip_network
+from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEPLOYMENT_NAME = r"^[^/\s]+/[^/\s]+$"  # "<flow name>/<deployment name>"
+MIN_SECRET_LENGTH = 16
 
 
 class Environment(StrEnum):
@@ -44,10 +48,12 @@ class Settings(BaseSettings):
 
     app_name: str = Field("floodgate", description="Service name used in metrics and logs.")
     app_version: str = Field("dev", description="Version label on every metric and response.")
-    environment: Environment = Environment.DEVELOPMENT
+    environment: Environment = Field(
+        Environment.DEVELOPMENT, description="Sizes connection pools and scaling policies."
+    )
 
     # Monitoring
-    prometheus_metrics_enabled: bool = True
+    prometheus_metrics_enabled: bool = Field(True, description="Serve GET /metrics.")
     prometheus_url: str | None = Field(None, description="Prometheus checked by /health/detailed.")
     prefect_api_url: str | None = Field(
         None, description="Prefect API checked by /health/detailed."
@@ -61,7 +67,9 @@ class Settings(BaseSettings):
     kubernetes_api_ca_file: str | None = Field(
         None, description="CA bundle that signed the Kubernetes API's certificate."
     )
-    health_check_timeout_seconds: float = Field(1.0, gt=0, le=30)
+    health_check_timeout_seconds: float = Field(
+        1.0, gt=0, le=30, description="Bound on each dependency check of /health/detailed."
+    )
     health_critical_components: list[str] | None = Field(
         None,
         description="Components whose failure makes /health/detailed unhealthy (503); the "
@@ -74,12 +82,17 @@ class Settings(BaseSettings):
     )
 
     # Rate limiting
-    rate_limit_enabled: bool = True
+    rate_limit_enabled: bool = Field(True, description="Apply RateLimitMiddleware.")
     rate_limit_requests: int = Field(100, ge=1, description="Tokens per window (bucket size).")
     rate_limit_window_seconds: float = Field(60, gt=0, description="Window that refills a bucket.")
     redis_url: SecretStr | None = Field(None, description="Unset: the in-memory limiter.")
-    redis_timeout_seconds: float = Field(0.05, gt=0, le=5)
-    redis_failure_mode: RedisFailureMode = RedisFailureMode.OPEN
+    redis_timeout_seconds: float = Field(
+        0.05, gt=0, le=5, description="Longest a rate-limit check waits for Redis."
+    )
+    redis_failure_mode: RedisFailureMode = Field(
+        RedisFailureMode.OPEN,
+        description="Redis down or slow: admit (open) or refuse with 503 (closed).",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list, description="CIDRs whose X-Forwarded-For is honoured."
     )
@@ -128,24 +141,39 @@ class Settings(BaseSettings):
         return value
 
     # Validation
-    validation_mode: ValidationMode = ValidationMode.BLOCK
-    max_body_bytes: int = Field(1_048_576, ge=1)
+    validation_mode: ValidationMode = Field(
+        ValidationMode.BLOCK,
+        description="Suspicious input: 400 naming the field (block) or log + metric (report).",
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1, description="Larger bodies get 413 while streaming, before buffering."
+    )
 
     # Connection pools
-    database_pool_size: int | None = Field(None, ge=1)
-    database_pool_overflow: int | None = Field(None, ge=0)
+    database_pool_size: int | None = Field(
+        None, ge=1, description="Overrides the pool base size (dev 5, staging 10, prod 20)."
+    )
+    database_pool_overflow: int | None = Field(
+        None, ge=0, description="Overrides the overflow (default 50 % of the base)."
+    )
     pool_load_multiplier: float = Field(
         1.0, gt=0, le=100, description="Expected load relative to normal; scales pool sizes."
     )
 
     # Auto-scaling (Kubernetes)
-    k8s_min_replicas: int | None = Field(None, ge=1)
-    k8s_max_replicas: int | None = Field(None, ge=1)
-    k8s_target_cpu_percent: int | None = Field(None, ge=1, le=100)
-    k8s_target_memory_percent: int | None = Field(None, ge=1, le=100)
+    k8s_min_replicas: int | None = Field(None, ge=1, description="HPA minReplicas override.")
+    k8s_max_replicas: int | None = Field(None, ge=1, description="HPA maxReplicas override.")
+    k8s_target_cpu_percent: int | None = Field(
+        None, ge=1, le=100, description="HPA CPU utilisation target override."
+    )
+    k8s_target_memory_percent: int | None = Field(
+        None, ge=1, le=100, description="HPA memory utilisation target override."
+    )
 
     # Sessions
-    session_ttl_seconds: int = Field(24 * 3600, ge=1)
+    session_ttl_seconds: int = Field(
+        24 * 3600, ge=1, description="Lifetime of a WebSocket session in Redis."
+    )
 
     @field_validator("health_critical_components")
     @classmethod
@@ -164,3 +192,60 @@ class Settings(BaseSettings):
                 f"K8S_MIN_REPLICAS ({low}) must not exceed K8S_MAX_REPLICAS ({high})"
             )
         return self
+
+    # Control API (app.control): starts rollouts through Prefect deployments by name
+    prefect_api_key: SecretStr | None = Field(
+        None, description="Prefect Cloud API key (unset for a self-hosted Prefect server)."
+    )
+    prefect_ui_url: str | None = Field(
+        None,
+        description="Prefect UI base URL for the watch links; unset: PREFECT_API_URL minus /api.",
+    )
+    control_prefect_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="Deadline of each Prefect API call (then 503, no retry)."
+    )
+    control_target: str = Field(
+        "local",
+        min_length=1,
+        validation_alias=AliasChoices("control_target", "floodgate_target"),
+        description="Target the control API steers: 'local' or a saved target block name "
+        "(env CONTROL_TARGET or FLOODGATE_TARGET, the name `flows.serve` also reads).",
+    )
+    floodgate_home: Path | None = Field(
+        None, description="State directory of the local target; unset: ./.floodgate."
+    )
+    control_deploy_deployment: str = Field(
+        "deploy/rollout", pattern=DEPLOYMENT_NAME, description="Deployment that rolls out."
+    )
+    control_rollback_deployment: str = Field(
+        "rollback/restore", pattern=DEPLOYMENT_NAME, description="Deployment that rolls back."
+    )
+    control_progress_deployment: str = Field(
+        "progress/every-minute",
+        pattern=DEPLOYMENT_NAME,
+        description="Scheduled tick, also run at once after a promote/abort nobody drives.",
+    )
+    control_api_tokens: list[SecretStr] = Field(
+        default_factory=list,
+        description="Bearer tokens of the operator endpoints (JSON list; several allow "
+        "rotation). None set: those endpoints answer 503, never run open.",
+    )
+    control_webhook_secrets: list[SecretStr] = Field(
+        default_factory=list,
+        description="HMAC-SHA256 secrets of POST /webhooks/ci (JSON list; any one matches). "
+        "None set: the webhook answers 503.",
+    )
+    control_webhook_tolerance_seconds: float = Field(
+        300, gt=0, le=3600, description="Webhooks signed further from now than this are refused."
+    )
+
+    @field_validator("control_api_tokens", "control_webhook_secrets")
+    @classmethod
+    def _long_secrets(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for index, secret in enumerate(value):
+            if len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"entry {index} is shorter than {MIN_SECRET_LENGTH} characters; "
+                    "use e.g. `openssl rand -hex 32`"
+                )
+        return value

@@ -21,15 +21,13 @@ import argparse
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.traffic import Traffic
 from blocks.local.settings import LocalSettings, RouterName
 from blocks.local.stack import LocalStack
 from examples.fraud_api.local import fraud_api_app
@@ -37,55 +35,6 @@ from tests.support.local_stack import wait_ready
 from tests.support.ports import free_port
 
 APP = "fraud-api"
-
-
-@dataclass
-class Traffic:
-    """Paced client threads; every request is recorded as (start, version or None)."""
-
-    url: str
-    rate: float
-    threads: int = 6
-    log: list[tuple[float, str | None]] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _workers: list[threading.Thread] = field(default_factory=list)
-
-    def _run(self, offset: float) -> None:
-        interval = self.threads / self.rate
-        due = time.monotonic() + offset
-        with httpx.Client(timeout=10) as client:
-            while not self._stop.is_set():
-                pause = due - time.monotonic()
-                if pause > 0:
-                    time.sleep(pause)
-                due += interval
-                started = time.monotonic()
-                try:
-                    response = client.get(f"{self.url}/model")
-                    version = response.headers.get("x-version")
-                    if response.status_code != 200:
-                        self.failures.append(f"HTTP {response.status_code}")
-                except httpx.HTTPError as error:
-                    version = None
-                    self.failures.append(repr(error))
-                self.log.append((started, version))
-
-    def __enter__(self) -> Traffic:
-        for i in range(self.threads):
-            worker = threading.Thread(target=self._run, args=(i / self.rate,), daemon=True)
-            worker.start()
-            self._workers.append(worker)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        for worker in self._workers:
-            worker.join()
-
-    def achieved_rate(self, since: float) -> float:
-        recent = [t for t, _ in self.log if t >= since]
-        return len(recent) / max(time.monotonic() - since, 1e-9)
 
 
 @dataclass

@@ -109,7 +109,7 @@ class PrometheusBlock(Block):
     _description = "Prometheus server queried for canary analysis."
 
     url: str = Field("http://127.0.0.1:9090", description="Base URL of the Prometheus API.")
-    timeout_seconds: float = Field(5.0, gt=0, le=120)
+    timeout_seconds: float = Field(5.0, gt=0, le=120, description="Per query.")
     bearer_token: SecretStr | None = Field(None, description="Sent as Authorization: Bearer.")
     excluded_routes: str = Field(
         EXCLUDED_ROUTES, description="Route regex left out of analysis (scrapes, probes)."

@@ -33,7 +33,8 @@ class Steps:
     validate: Callable[..., list[str]] = steps.validate
     take_snapshot: Callable[..., str] = steps.take_snapshot
     prepare: Callable[..., list[str]] = steps.prepare
-    health_check: Callable[..., str] = steps.health_check
+    open_preview: Callable[..., None] = steps.open_preview
+    health_check: Callable[..., str] = steps.health_check_with_retries
     compare_metrics: Callable[..., Any] = steps.compare_metrics
     shift_traffic: Callable[..., dict[str, int]] = steps.shift_traffic
     scale_previous: Callable[..., None] = steps.scale_previous
@@ -169,6 +170,7 @@ def _verifying(r: Rollout, d: Deps) -> Rollout:
     summary = d.steps.health_check(r, d.target)
     failpoints.hit("done:Verifying")
     if r.spec.strategy is Strategy.BLUE_GREEN:
+        d.steps.open_preview(r, d.target)
         return move(r, d, Phase.ANALYSING, f"{summary}; analysing green through the preview")
     return move(r, d, Phase.SHIFTING, summary)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.client.schemas.objects import State
+from prefect.runtime import flow_run
 
 from blocks.errors import AppLocked
 from blocks.target import Target
@@ -21,7 +22,7 @@ from flows.deploy import final_state, holder_name
 from flows.errors import BadInput
 from flows.model import Phase, Rollout
 from flows.reconcile import Deps, save
-from flows.runner import current, drive
+from flows.runner import current, drive, record_flow_run
 from flows.spec import RolloutSpec, Strategy
 from flows.targets import resolve
 from flows.tasks import prefect_steps
@@ -104,6 +105,7 @@ def progress(target: str = "local") -> list[dict[str, Any]]:
         try:
             with resolved.target.lock(app, holder_name()):
                 deps = Deps(resolved.target, resolved.metrics, prefect_steps(rollout.spec))
+                rollout = record_flow_run(rollout, deps, str(flow_run.get_id() or ""))
                 rollout = drive(rollout, deps, follow=False)
         except AppLocked:
             logger.info("%s is being driven by another process; skipped", app)

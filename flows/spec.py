@@ -36,10 +36,10 @@ class HealthCheck(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str = Field("/health", pattern=r"^/[^\s]*$")
-    retries: int = Field(5, ge=0, le=100)
-    retry_delay_seconds: float = Field(10, ge=0, le=3600)
-    timeout_seconds: float = Field(2, gt=0, le=60)
+    path: str = Field("/health", pattern=r"^/[^\s]*$", description="Probed on every instance.")
+    retries: int = Field(5, ge=0, le=100, description="Retries after the first failed check.")
+    retry_delay_seconds: float = Field(10, ge=0, le=3600, description="Pause between tries.")
+    timeout_seconds: float = Field(2, gt=0, le=60, description="Per HTTP probe.")
 
 
 class Validation(BaseModel):
@@ -50,7 +50,9 @@ class Validation(BaseModel):
     migration_check: list[str] | None = Field(
         None, description="Command that must exit 0, e.g. ['alembic', 'check']."
     )
-    migration_timeout_seconds: float = Field(120, gt=0, le=3600)
+    migration_timeout_seconds: float = Field(
+        120, gt=0, le=3600, description="The migration check fails when it runs longer."
+    )
     required_config: list[str] = Field(
         default_factory=list, description="Keys that must be present and non-empty."
     )
@@ -67,7 +69,7 @@ class RolloutSpec(BaseModel):
 
     app: AppName
     version: Version
-    strategy: Strategy = Strategy.CANARY
+    strategy: Strategy = Field(Strategy.CANARY, description="blue-green, canary or rolling.")
     env: dict[str, str] = Field(
         default_factory=dict, description="Extra environment for the new version."
     )
@@ -89,9 +91,9 @@ class RolloutSpec(BaseModel):
     pause_before_promote: bool = Field(
         False, description="Wait for `floodgate promote` before the final step."
     )
-    health: HealthCheck = Field(default_factory=HealthCheck)
-    analysis: AnalysisPolicy = Field(default_factory=AnalysisPolicy)
-    validation: Validation = Field(default_factory=Validation)
+    health: HealthCheck = Field(default_factory=HealthCheck, description="Step 3, below.")
+    analysis: AnalysisPolicy = Field(default_factory=AnalysisPolicy, description="Step 4, below.")
+    validation: Validation = Field(default_factory=Validation, description="Step 1, below.")
 
     @field_validator("env")
     @classmethod

@@ -7,7 +7,8 @@ saved, so a flow killed in the middle of a step simply does that step again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from blocks.errors import InvalidSnapshot
@@ -73,9 +74,13 @@ def prepare(rollout: Rollout, target: Target, count: int) -> list[str]:
     instances = target.ensure_instances(
         rollout.app, rollout.version, count, candidate_env(rollout, target)
     )
-    if rollout.spec.strategy is Strategy.BLUE_GREEN:
-        target.set_preview(rollout.app, rollout.version)
     return [instance.name for instance in instances]
+
+
+def open_preview(rollout: Rollout, target: Target) -> None:
+    """Blue-green: the preview entry reaches green once green is healthy (never before, so
+    testers and the preview load never see an instance that is still starting)."""
+    target.set_preview(rollout.app, rollout.version)
 
 
 def health_check(rollout: Rollout, target: Target) -> str:
@@ -90,6 +95,22 @@ def health_check(rollout: Rollout, target: Target) -> str:
         detail = ", ".join(f"{r.instance}: {r.detail}" for r in failed)
         raise HealthCheckFailed(f"{len(failed)}/{len(results)} instances unhealthy: {detail}")
     return f"{len(results)} instances healthy"
+
+
+def health_check_with_retries(
+    rollout: Rollout, target: Target, sleep: Callable[[float], None] = time.sleep
+) -> str:
+    """Step 3 with the spec's retry policy, for running without Prefect (which retries the
+    single-attempt `health_check` task itself and shows each retry in the UI)."""
+    health = rollout.spec.health
+    for attempt in range(health.retries + 1):
+        try:
+            return health_check(rollout, target)
+        except HealthCheckFailed:
+            if attempt == health.retries:
+                raise
+            sleep(health.retry_delay_seconds)
+    raise AssertionError("unreachable")
 
 
 def compare_metrics(

@@ -4,29 +4,22 @@
 without a Prefect API, so `floodgate status` stays fast. Any other name is a saved Prefect Block
 of one of Floodgate's target types, written `NAME` or `TYPE/NAME`
 (e.g. `floodgate-kubernetes-target/prod`). An unknown name is an error that lists what exists.
+The table of block types lives in `blocks.target_names`, shared with the control API.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
-from blocks.errors import ConfigurationError
 from blocks.metrics import MetricsSource
 from blocks.target import Target
+from blocks.target_names import LOCAL, TARGET_BLOCK_TYPES, load_target_block
 
-LOCAL = "local"
-
-# slug -> "module:ClassName"; imported lazily so `local` never pays for the Kubernetes client.
-TARGET_BLOCK_TYPES = {
-    "floodgate-local-target": "blocks.local:LocalTargetBlock",
-    "floodgate-kubernetes-target": "blocks.kubernetes:KubernetesTargetBlock",
-}
+__all__ = ["LOCAL", "TARGET_BLOCK_TYPES", "Resolved", "local_home", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -47,11 +40,6 @@ def local_home() -> Path:
     return Path(os.environ.get("FLOODGATE_HOME", ".floodgate")).expanduser().resolve()
 
 
-def _block_class(slug: str) -> Any:
-    module, _, cls = TARGET_BLOCK_TYPES[slug].partition(":")
-    return getattr(importlib.import_module(module), cls)
-
-
 def resolve(name: str) -> Resolved:
     """The target called `name` and its metrics source; ConfigurationError if there is none."""
     if name == LOCAL:
@@ -66,20 +54,5 @@ def resolve(name: str) -> Resolved:
             return PrometheusMetricsSource(f"http://127.0.0.1:{settings.prometheus_port}")
 
         return Resolved(name, LocalTarget(settings), local_metrics)
-    slug, _, block_name = name.rpartition("/")
-    slugs = [slug] if slug else list(TARGET_BLOCK_TYPES)
-    unknown = [s for s in slugs if s not in TARGET_BLOCK_TYPES]
-    if unknown:
-        raise ConfigurationError(
-            f"unknown target type {unknown[0]!r}; known: {', '.join(TARGET_BLOCK_TYPES)}"
-        )
-    for candidate in slugs:
-        try:
-            block = _block_class(candidate).load(block_name)
-        except ValueError:
-            continue
-        return Resolved(name, block.get_target(), block.get_metrics_source)
-    raise ConfigurationError(
-        f"no target named {name!r}: use 'local' or save a block of type "
-        f"{' or '.join(TARGET_BLOCK_TYPES)} (e.g. in the Prefect UI)"
-    )
+    block = load_target_block(name)
+    return Resolved(name, block.get_target(), block.get_metrics_source)

@@ -28,6 +28,7 @@ def _task(name: str, fn: Callable[P, R]) -> Task[P, R]:
 validate_task = _task("validate", steps.validate)
 snapshot_task = _task("snapshot", steps.take_snapshot)
 prepare_task = _task("prepare", steps.prepare)
+open_preview_task = _task("open-preview", steps.open_preview)
 health_check_task = _task("health-check", steps.health_check)
 compare_metrics_task = _task("compare-metrics", steps.compare_metrics)
 shift_traffic_task = _task("shift-traffic", steps.shift_traffic)
@@ -42,6 +43,7 @@ def prefect_steps(spec: RolloutSpec) -> Steps:
         validate=validate_task,
         take_snapshot=snapshot_task,
         prepare=prepare_task,
+        open_preview=open_preview_task,
         health_check=health_check_task.with_options(
             retries=spec.health.retries,
             retry_delay_seconds=spec.health.retry_delay_seconds,

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 for bin in nginx:nginx redis-server:redis-server prometheus:prometheus promtool:prometheus \
-           haproxy:haproxy wrk:wrk socat:socat; do
+           haproxy:haproxy wrk:wrk socat:socat curl:curl openssl:openssl; do
   command -v "${bin%%:*}" >/dev/null 2>&1 || need_apt+=("${bin##*:}")
 done
 if [ ! -e /usr/lib/nginx/modules/ngx_http_lua_module.so ]; then need_apt+=(libnginx-mod-http-lua); fi

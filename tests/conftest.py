@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.controlplane import ControlPlane
+from tests.support.kube_cluster_fixture import start_kube_cluster
 from tests.support.prefect_server import PrefectServer, running_prefect_server
 from tests.support.prometheus import PrometheusServer, running_prometheus
 from tests.support.redis_server import RedisServer, running_redis
@@ -35,3 +37,11 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
         temporary_settings(updates={PREFECT_API_URL: server.api_url}),
     ):
         yield server
+
+
+@pytest.fixture(scope="session")
+def kube_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """etcd + kube-apiserver + controller-manager + scheduler + kwok with 3 Ready fake nodes and
+    the Gateway API CRDs, one per xdist worker that runs any k8s test (tests/k8s and the
+    Kubernetes target's tests share it). Fails (never skips) when the binaries are not built."""
+    yield from start_kube_cluster(tmp_path_factory)

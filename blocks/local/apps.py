@@ -38,7 +38,10 @@ class LoadProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    requests: list[TrafficRequest] = Field(default_factory=lambda: [TrafficRequest()])
+    requests: list[TrafficRequest] = Field(
+        default_factory=lambda: [TrafficRequest()],
+        description="Requests sent in turn (method, path, JSON body).",
+    )
     rate_per_second: float | None = Field(
         None, ge=0, le=1000, description="Overrides the stack's loadgen_rate for this app."
     )
@@ -49,23 +52,33 @@ class LocalApp(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=APP_NAME)
+    name: str = Field(pattern=APP_NAME, description="DNS-label app name.")
     command: list[str] = Field(
         min_length=1,
         description="argv of one instance; {port}, {version} and {app} are substituted.",
     )
-    replicas: int = Field(2, ge=1, le=100)
-    entry_port: Port = Field(ge=1, le=65535)
-    preview_port: Port = Field(ge=1, le=65535)
-    health_path: str = Field("/health", pattern=r"^/[^\s]*$")
+    replicas: int = Field(2, ge=1, le=100, description="Instances of the stable version.")
+    entry_port: Port = Field(ge=1, le=65535, description="nginx port users reach the app on.")
+    preview_port: Port = Field(
+        ge=1, le=65535, description="nginx port reaching the preview (green) version."
+    )
+    health_path: str = Field(
+        "/health", pattern=r"^/[^\s]*$", description="Probed to decide an instance is ready."
+    )
     env: dict[str, str] = Field(default_factory=dict, description="Base env of every version.")
-    required_config: list[str] = Field(default_factory=list)
-    migration_check: list[str] | None = None
+    required_config: list[str] = Field(
+        default_factory=list, description="Keys every version's env must set (validation)."
+    )
+    migration_check: list[str] | None = Field(
+        None, description="Command that must exit 0 before any rollout (validation)."
+    )
     cwd: str | None = Field(
         None, description="Working directory of the instances (a relative path is taken from "
         "the state dir, so every process agrees on it).")
     initial_version: str = Field("v1", pattern=VERSION, description="Started at first `up`.")
-    load: LoadProfile = Field(default_factory=LoadProfile)
+    load: LoadProfile = Field(
+        default_factory=LoadProfile, description="What the load generator sends this app."
+    )
 
     @field_validator("command")
     @classmethod

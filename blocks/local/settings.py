@@ -32,10 +32,15 @@ class LocalSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    state_dir: Path = Field(default_factory=default_state_dir)
+    state_dir: Path = Field(
+        default_factory=default_state_dir,
+        description="Where the stack keeps everything: $FLOODGATE_HOME, else ./.floodgate.",
+    )
     admin_port: int = Field(8089, ge=1, le=65535, description="nginx admin (weights) port.")
-    prometheus_port: int = Field(9090, ge=1, le=65535)
-    scrape_interval_seconds: float = Field(5, ge=0.5, le=300)
+    prometheus_port: int = Field(9090, ge=1, le=65535, description="Prometheus API and UI.")
+    scrape_interval_seconds: float = Field(
+        5, ge=0.5, le=300, description="How often Prometheus scrapes every instance."
+    )
     router: RouterName = Field(
         "lua",
         description=(
@@ -44,9 +49,9 @@ class LocalSettings(BaseModel):
             "waits 100 ms before retiring old workers). See bench/switch_time.py."
         ),
     )
-    nginx_workers: int = Field(1, ge=1, le=16)
-    nginx_binary: str = "/usr/sbin/nginx"
-    prometheus_binary: str = "prometheus"
+    nginx_workers: int = Field(1, ge=1, le=16, description="nginx worker processes.")
+    nginx_binary: str = Field("/usr/sbin/nginx", description="nginx with the Lua module.")
+    prometheus_binary: str = Field("prometheus", description="Looked up on PATH.")
     loadgen_enabled: bool = Field(
         default_factory=lambda: os.environ.get("FLOODGATE_LOADGEN", "1") not in {"0", "false"},
         description="Steady traffic to every app while the stack runs (env FLOODGATE_LOADGEN=0).",
@@ -55,8 +60,12 @@ class LocalSettings(BaseModel):
     loadgen_preview_share: float = Field(
         0.1, ge=0, le=1, description="Extra share of the rate sent to each preview port."
     )
-    snapshot_retention_hours: float = Field(72, gt=0)
-    stop_timeout_seconds: float = Field(10, gt=0, le=300)
+    snapshot_retention_hours: float = Field(
+        72, gt=0, description="Older snapshots are pruned and refused by restore."
+    )
+    stop_timeout_seconds: float = Field(
+        10, gt=0, le=300, description="SIGTERM grace before SIGKILL when stopping a process."
+    )
     ready_timeout_seconds: float = Field(
         60, gt=0, le=3600, description="How long restore waits for recreated instances."
     )

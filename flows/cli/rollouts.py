@@ -223,12 +223,15 @@ def history(
 
         console.print(report_markdown(rollouts[0]))
         return
-    table = Table("id", "version", "from", "strategy", "phase", "started (UTC)", "took", "reason")
+    table = Table(box=None, pad_edge=False)
+    for column in ("id", "version", "from", "strategy", "phase", "started (UTC)", "took"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("reason", overflow="fold", min_width=30)
     for r in rollouts:
         took = (r.updated_at - r.created_at).total_seconds()
         table.add_row(
             r.id, r.version, r.from_version or "-", r.spec.strategy.value, r.phase.value,
-            f"{r.created_at:%Y-%m-%d %H:%M:%S}", f"{took:.0f}s", r.reason[:80],
+            f"{r.created_at:%m-%d %H:%M:%S}", f"{took:.0f}s", r.reason[:160],
         )  # fmt: skip
     console.print(table)
 

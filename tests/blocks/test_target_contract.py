@@ -2,7 +2,10 @@
 
 Each implementation provides a `Harness`: a live target with one app whose stable version `v1`
 runs with all traffic, a way to wait until a version's instances are ready, and a reset back to
-that baseline. Add the Kubernetes target to `HARNESSES` when it lands.
+that baseline. The Kubernetes target runs on the session's real control plane (marker `k8s`)
+with the routers whose weights are exact (nginx, gateway-api); the replica-ratio router's
+weights follow pod counts by design and have their own tests
+(tests/blocks/kubernetes/routers/test_replica_ratio.py).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import pytest
 
 from blocks.errors import AppLocked, InvalidSnapshot, TargetError, UnknownApp
 from blocks.target import Target
+from tests.support.k8s_target import kubernetes_harness_parts
 from tests.support.local_stack import reset, running_local_stack, wait_ready
 
 
@@ -29,7 +33,7 @@ class Harness:
 
 
 @contextmanager
-def local_harness(tmp: Path) -> Iterator[Harness]:
+def local_harness(tmp: Path, request: pytest.FixtureRequest) -> Iterator[Harness]:
     with running_local_stack(tmp, loadgen_enabled=False) as stack:
         yield Harness(
             target=stack.target,
@@ -39,15 +43,30 @@ def local_harness(tmp: Path) -> Iterator[Harness]:
         )
 
 
-HARNESSES: dict[str, Callable[[Path], AbstractContextManager[Harness]]] = {
+def kubernetes_harness(router: str) -> Callable[..., AbstractContextManager[Harness]]:
+    @contextmanager
+    def harness(tmp: Path, request: pytest.FixtureRequest) -> Iterator[Harness]:
+        with kubernetes_harness_parts(request.getfixturevalue("kube_cluster"), router) as parts:
+            target, app, ready, reset_to_v1 = parts
+            yield Harness(target=target, app=app, ready=ready, reset=reset_to_v1)
+
+    return harness
+
+
+HARNESSES: dict[str, Callable[[Path, pytest.FixtureRequest], AbstractContextManager[Harness]]] = {
     "local": local_harness,
+    "kubernetes-nginx": kubernetes_harness("nginx"),
+    "kubernetes-gateway-api": kubernetes_harness("gateway-api"),
 }
+MARKS = {"kubernetes-nginx": pytest.mark.k8s, "kubernetes-gateway-api": pytest.mark.k8s}
 
 
-@pytest.fixture(scope="module", params=sorted(HARNESSES))
+@pytest.fixture(scope="module", params=[
+    pytest.param(name, marks=MARKS.get(name, ())) for name in sorted(HARNESSES)
+])
 def harness(request: pytest.FixtureRequest,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    with HARNESSES[request.param](tmp_path_factory.mktemp(request.param)) as live:
+    with HARNESSES[request.param](tmp_path_factory.mktemp(request.param), request) as live:
         yield live
 
 

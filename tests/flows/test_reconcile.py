@@ -318,3 +318,26 @@ def test_health_check_error_type_is_in_the_reason():
     final, _ = run(target, metrics, spec)
     assert HealthCheckFailed.__name__ in final.reason
     assert "3/3 instances unhealthy" in final.reason
+
+
+def test_plain_steps_retry_the_health_check_as_the_spec_says():
+    from flows.steps import health_check_with_retries
+
+    target, _, spec = make(health=HealthCheck(retries=3, retry_delay_seconds=7))
+    rollout = start_or_resume(spec, target)
+    target.ensure_instances("shop", "v2", 2, {})
+    target.unhealthy.add("v2")
+    pauses = []
+
+    def sleep(seconds):
+        pauses.append(seconds)
+        if len(pauses) == 2:
+            target.unhealthy.discard("v2")  # healthy from the third attempt on
+
+    assert health_check_with_retries(rollout, target, sleep) == "2 instances healthy"
+    assert pauses == [7, 7]
+    target.unhealthy.add("v2")
+    pauses.clear()
+    with pytest.raises(HealthCheckFailed):
+        health_check_with_retries(rollout, target, lambda s: pauses.append(s))
+    assert pauses == [7, 7, 7]

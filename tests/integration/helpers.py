@@ -47,7 +47,8 @@ def record(stack: RunningStack) -> Rollout:
 def served_versions(stack: RunningStack, requests: int = 40) -> set[str]:
     """Versions answering on the entry port (what users get), from the X-Version header."""
     with httpx.Client(timeout=5) as client:
-        return {client.get(f"{stack.entry_url}/health").headers["x-version"] for _ in range(requests)}
+        url = f"{stack.entry_url}/health"
+        return {client.get(url).headers["x-version"] for _ in range(requests)}
 
 
 def instance_processes(stack: RunningStack) -> dict[str, int]:
@@ -69,20 +70,34 @@ def assert_consistent(stack: RunningStack, version: str, replicas: int = 2) -> N
     assert instance_processes(stack) == {version: replicas}
 
 
-def floodgate(
-    args: list[str], stack: RunningStack, prefect: PrefectServer, **extra_env: str
-) -> subprocess.CompletedProcess[str]:
-    """Run the real `floodgate` command in its own process against the test stack."""
-    env = {
+def cli_env(stack: RunningStack, prefect: PrefectServer, **extra_env: str) -> dict[str, str]:
+    return {
         **os.environ,
         **prefect.env(),
         "FLOODGATE_HOME": str(stack.settings.state_dir),
         "PYTHONPATH": str(ROOT),
         **extra_env,
     }
+
+
+def floodgate(
+    args: list[str], stack: RunningStack, prefect: PrefectServer, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `floodgate` command in its own process against the test stack."""
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+        [sys.executable, "-m", "flows.cli", *args], cwd=ROOT,
+        env=cli_env(stack, prefect, **extra_env), capture_output=True, text=True, timeout=300,
+        check=False,
+    )  # fmt: skip
+
+
+def floodgate_background(
+    args: list[str], stack: RunningStack, prefect: PrefectServer
+) -> subprocess.Popen[str]:
+    """The `floodgate` command left running (e.g. a rollout another command steers)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", *args], cwd=ROOT, env=cli_env(stack, prefect),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
 

@@ -3,7 +3,7 @@ kube-controller-manager, kube-scheduler and kwok (fake kubelets), built from Go 
 scripts/build-controlplane.sh. No Docker, no containers: pods are scheduled onto kwok nodes and
 kwok writes their status, so Deployments, Services, RBAC and CRDs behave as in a cluster.
 
-Use (the `kube_cluster` session fixture in tests/k8s/conftest.py does this)::
+Use (the `kube_cluster` session fixture in tests/conftest.py does this)::
 
     with running_control_plane(tmp_dir) as cluster:
         api = cluster.api_client()                      # admin (system:masters) ApiClient

@@ -1,6 +1,7 @@
-"""The real Kubernetes control plane shared by the k8s tests of a session: one per xdist worker
-that runs any (about 9 s to start each). Tests must therefore not assume they own the cluster:
-use a fresh namespace (`kube_cluster.create_namespace`) and never delete shared objects."""
+"""The body of the session fixture `kube_cluster` (tests/conftest.py), shared by every k8s test
+directory so a worker starts one cluster, not one per directory. Tests must not assume they own
+the cluster: use a fresh namespace (`kube_cluster.create_namespace`), never delete shared
+objects."""
 
 from __future__ import annotations
 
@@ -14,10 +15,7 @@ from tests.support.controlplane import ControlPlane, ControlPlaneMissing, locate
 log = logging.getLogger(__name__)
 
 
-@pytest.fixture(scope="session")
-def kube_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    """etcd + kube-apiserver + controller-manager + scheduler + kwok with 3 Ready fake nodes and
-    the Gateway API CRDs. Fails (never skips) when the binaries are not built."""
+def start_kube_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     try:
         build = locate_build()
     except ControlPlaneMissing as error:

@@ -1,0 +1,1 @@
+"""CI webhooks: who signed a delivery (`signatures`) and what it asks for (`payloads`)."""

@@ -1,0 +1,120 @@
+"""The deployments `floodgate local up` serves: a rollout triggered as the Prefect UI does, and a
+detached canary finished by the scheduled `progress` deployment."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from prefect.deployments import run_deployment
+
+from flows.model import Phase
+from tests.integration.helpers import (
+    CLI_FAST,
+    ROOT,
+    assert_consistent,
+    cli_env,
+    fast_spec,
+    floodgate,
+    record,
+)
+from tests.support.local_stack import APP, RunningStack
+from tests.support.prefect_server import PrefectServer
+
+pytestmark = pytest.mark.integration
+
+
+DEPLOYMENTS = ("deploy/rollout", "rollback/restore", "progress/every-minute")
+
+
+def wait_for_deployments(process: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            try:
+                for name in DEPLOYMENTS:
+                    client.read_deployment_by_name(name)
+                return
+            except ObjectNotFound:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("flows.serve never registered its deployments")
+                time.sleep(0.5)
+
+
+@pytest.fixture
+def flow_server(stack: RunningStack, prefect_server: PrefectServer) -> Iterator[None]:
+    """`python -m flows.serve` as `floodgate local up` runs it, polling every second."""
+    env = cli_env(stack, prefect_server, PREFECT_RUNNER_POLL_FREQUENCY="1",
+                  FLOODGATE_PROGRESS_INTERVAL_SECONDS="3")  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flows.serve"], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_for_deployments(process)
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_for_phase(stack: RunningStack, version: str, phases: set[Phase], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        raw = stack.target.load_record(APP)
+        if raw and raw["spec"]["version"] == version and Phase(raw["phase"]) in phases:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"{version} never reached {phases}: {stack.target.load_record(APP)}")
+
+
+def test_a_rollout_started_like_the_prefect_ui_runs_on_the_flow_server(
+    stack: RunningStack, flow_server: None
+) -> None:
+    spec = fast_spec(strategy="blue-green")
+    flow_run = run_deployment(
+        "deploy/rollout",
+        parameters={"spec": spec.model_dump(mode="json"), "target": "local"},
+        timeout=240,
+        poll_interval=1,
+    )
+    assert flow_run.state is not None
+    assert flow_run.state.is_completed(), flow_run.state
+    rollout = record(stack)
+    assert rollout.phase is Phase.SUCCEEDED
+    assert str(flow_run.id) in rollout.flow_run_ids
+    assert_consistent(stack, "v2")
+
+
+def test_bad_parameters_are_refused_by_the_server(flow_server: None) -> None:
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    with pytest.raises(PrefectHTTPStatusError, match=r"409|422"):
+        run_deployment(
+            "deploy/rollout",
+            parameters={"spec": {"app": APP, "version": "v2", "steps": "5,x"}},
+            timeout=0,
+        )
+
+
+def test_a_detached_canary_is_finished_by_the_progress_schedule(
+    stack: RunningStack, prefect_server: PrefectServer, flow_server: None
+) -> None:
+    started = floodgate(["deploy", APP, "v2", "--detach", *CLI_FAST], stack, prefect_server)
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert record(stack).phase is Phase.ANALYSING, "--detach returns at the first dwell"
+    wait_for_phase(stack, "v2", {Phase.SUCCEEDED, Phase.ROLLED_BACK, Phase.FAILED}, 180)
+    final = record(stack)
+    assert final.phase is Phase.SUCCEEDED, final.reason
+    assert len(final.flow_run_ids) >= 2, "progress runs are linked to the rollout"
+    assert_consistent(stack, "v2")
