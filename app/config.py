@@ -70,10 +70,11 @@ class Settings(BaseSettings):
     health_check_timeout_seconds: float = Field(
         1.0, gt=0, le=30, description="Bound on each dependency check of /health/detailed."
     )
-    health_critical_components: list[str] = Field(
-        default_factory=lambda: ["redis"],
+    health_critical_components: list[str] | None = Field(
+        None,
         description="Components whose failure makes /health/detailed unhealthy (503); the "
-        "others only degrade it. Known: redis, prometheus, prefect, kubernetes.",
+        "others only degrade it. Known: redis, rate_limiter, prometheus, prefect, kubernetes. "
+        "Unset: rate_limiter, plus redis when REDIS_FAILURE_MODE=closed.",
     )
     log_level: str = Field("INFO", description="Root log level set by create_app.")
     configure_logging: bool = Field(
@@ -176,9 +177,9 @@ class Settings(BaseSettings):
 
     @field_validator("health_critical_components")
     @classmethod
-    def _known_components(cls, value: list[str]) -> list[str]:
-        known = {"redis", "prometheus", "prefect", "kubernetes"}
-        unknown = sorted(set(value) - known)
+    def _known_components(cls, value: list[str] | None) -> list[str] | None:
+        known = {"redis", "rate_limiter", "prometheus", "prefect", "kubernetes"}
+        unknown = sorted(set(value or ()) - known)
         if unknown:
             raise ValueError(f"unknown health components {unknown}; known: {sorted(known)}")
         return value

@@ -6,7 +6,8 @@ Middleware, outermost first (a request passes them in this order):
    or a 400 from the layers below, carries the request id.
 2. `PrometheusMiddleware` — before rate limiting and validation, so refused requests are counted
    too (as 4xx: the canary analysis counts only 5xx as errors).
-3. rate limiting, then validation (added when those packages land on main).
+3. `RateLimitMiddleware` — refuses over-limit clients before any body is read.
+4. `ValidationMiddleware` — size limits and injection screening, innermost.
 Everything per app lives on `app.state`; clients are opened and closed in `lifespan`.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
+from redis.asyncio import ConnectionPool
 
 from app.api.errors import unhandled_exception_handler
 from app.api.routes import health, metrics
@@ -30,12 +31,19 @@ from app.monitoring.health import HealthCheckCollector
 from app.monitoring.logging import configure_logging
 from app.monitoring.metrics import MetricsCollector
 from app.monitoring.middleware import PrometheusMiddleware
-from app.monitoring.probes import build_checks
+from app.monitoring.probes import build_checks, critical_components
+from app.rate_limiting import RateLimitMiddleware, build_key_func, build_rate_limiter
+from app.rate_limiting.limiter import TokenBucketRateLimiter
+from app.rate_limiting.redis_config import RedisConfig
 from app.redis_client import RedisClient
 from app.scaling.pools import ConnectionPoolConfig
 from app.scaling.sessions import RedisSessionStore
+from app.validation import ValidationMiddleware
+from app.validation.fastapi_errors import install_validation_error_handler
 
 logger = logging.getLogger(__name__)
+UNLIMITED_PATHS = frozenset({"/health", "/health/detailed", "/metrics"})
+UNSCREENED_PREFIXES = ("/health", "/metrics")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,21 +53,52 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         configure_logging(settings.log_level)
     app = FastAPI(title=settings.app_name, version=settings.app_version, lifespan=lifespan)
     app.state.settings = settings
-    app.state.metrics = MetricsCollector(settings.app_name, settings.app_version)
-    app.state.pool_config = ConnectionPoolConfig.from_settings(settings)
+    app.state.metrics = collector = MetricsCollector(settings.app_name, settings.app_version)
+    app.state.pool_config = pools = ConnectionPoolConfig.from_settings(settings)
+    # The Redis client is only a description until first use (redis-py connects lazily); the
+    # lifespan disconnects its pool on the way out.
+    app.state.redis = (
+        RedisConfig.from_settings(settings, max_connections=pools.max_connections).build()
+        if settings.redis_url is not None
+        else None
+    )
+    app.state.rate_limiter = (
+        build_rate_limiter(settings, registry=collector.registry, redis=app.state.redis,
+                           max_connections=pools.max_connections)
+        if settings.rate_limit_enabled
+        else None
+    )
     app.add_exception_handler(Exception, unhandled_exception_handler)
+    install_validation_error_handler(app)
     app.include_router(health.router)
     if settings.prometheus_metrics_enabled:
         app.include_router(metrics.router)
-    install_middleware(app, settings, app.state.metrics)
+    install_middleware(app, settings, collector, app.state.rate_limiter)
     return app
 
 
-def install_middleware(app: FastAPI, settings: Settings, collector: MetricsCollector) -> None:
-    """Add the runtime's middleware stack to `app` (public for benchmarks and embedders)."""
+def install_middleware(
+    app: FastAPI,
+    settings: Settings,
+    collector: MetricsCollector,
+    limiter: TokenBucketRateLimiter | None = None,
+) -> None:
+    """Add the runtime's middleware stack to `app` (public for benchmarks and embedders).
+
+    Probes and scrapes (`/health*`, `/metrics`) are neither rate limited nor screened: a load
+    balancer or Prometheus must never be refused, and they carry no user input.
+    """
     # `add_middleware` wraps what was added before: add innermost first.
+    app.add_middleware(ValidationMiddleware, settings=settings, registry=collector.registry,
+                       exempt_paths=UNSCREENED_PREFIXES)
+    if limiter is not None:
+        # ClientIdentity takes `dict` where KeyFunc says `Scope` (a MutableMapping): same thing
+        # at run time; typed loosely here until app.rate_limiting aligns the two.
+        key_func: Any = build_key_func(settings)
+        app.add_middleware(RateLimitMiddleware, limiter=limiter, key_func=key_func,
+                           in_flight=limiter.in_flight, exempt_paths=UNLIMITED_PATHS)
     if settings.prometheus_metrics_enabled:
-        app.add_middleware(PrometheusMiddleware, collector=collector)
+        app.add_middleware(PrometheusMiddleware, collector=collector, routes=app.router.routes)
     app.add_middleware(CorrelationIdMiddleware)
 
 
@@ -74,17 +113,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 limits=pools.httpx_limits(), timeout=settings.health_check_timeout_seconds
             )
         )
-        app.state.redis = None
         app.state.session_store = None
-        if settings.redis_url is not None:
-            redis = _open_redis(settings, pools)
+        redis: RedisClient | None = app.state.redis
+        if redis is not None:
             # The client does not own a pool passed to it: disconnecting the pool is the close.
             stack.push_async_callback(redis.connection_pool.disconnect)
-            app.state.redis = redis
             app.state.session_store = RedisSessionStore(redis, settings.session_ttl_seconds)
             app.state.metrics.watch_pool(
                 "redis", lambda: redis_pool_in_use(redis.connection_pool), pools.max_connections
             )
+        limiter: TokenBucketRateLimiter | None = app.state.rate_limiter
+        if limiter is not None:
+            await limiter.start()  # a Redis that is down here is not fatal (failure policy)
+            stack.push_async_callback(limiter.aclose)
         kubernetes_http = None
         if settings.kubernetes_api_url and (
             settings.kubernetes_api_ca_file or settings.kubernetes_api_token
@@ -92,8 +133,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             kubernetes_http = await stack.enter_async_context(_kubernetes_client(settings))
         app.state.health = HealthCheckCollector(
             build_checks(
-                critical=settings.health_critical_components,
-                redis=app.state.redis,
+                critical=critical_components(settings),
+                redis=redis,
+                rate_limiter=limiter.probe if limiter is not None else None,
                 http=app.state.http,
                 prometheus_url=settings.prometheus_url,
                 prefect_api_url=settings.prefect_api_url,
@@ -107,20 +149,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             pools.size, pools.overflow,
         )
         yield
-
-
-def _open_redis(settings: Settings, pools: ConnectionPoolConfig) -> RedisClient:
-    """A blocking pool of `size + overflow` connections: a burst beyond it waits (up to the
-    Redis timeout) for a free connection instead of failing with "Too many connections"."""
-    assert settings.redis_url is not None
-    pool: ConnectionPool[Any] = BlockingConnectionPool.from_url(
-        settings.redis_url.get_secret_value(),
-        max_connections=pools.max_connections,
-        timeout=settings.redis_timeout_seconds,
-        socket_timeout=settings.redis_timeout_seconds,
-        socket_connect_timeout=settings.redis_timeout_seconds,
-    )
-    return Redis(connection_pool=pool)
 
 
 def redis_pool_in_use(pool: ConnectionPool[Any]) -> int:

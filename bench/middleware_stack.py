@@ -1,5 +1,7 @@
 """Cost of Floodgate's middleware stack against a bare FastAPI app, with peers measured in the
 same run: prometheus-fastapi-instrumentator (metrics) and slowapi (rate limiting).
+"ids + metrics" is app/monitoring's own share; "floodgate stack" is everything create_app
+installs (correlation id, metrics, rate limit with the in-memory store, validation).
 
 Goals: >= 0.85x the bare app's throughput, < 300 us added per request (the seed's stack quoted
 ~1.8 ms), and with the Redis limiter exactly one Redis round trip per request.
@@ -39,7 +41,11 @@ from pydantic import BaseModel, Field  # noqa: E402
 
 from app.config import Settings  # noqa: E402
 from app.main import install_middleware  # noqa: E402
+from app.monitoring.correlation import CorrelationIdMiddleware  # noqa: E402
 from app.monitoring.metrics import MetricsCollector  # noqa: E402
+from app.monitoring.middleware import PrometheusMiddleware  # noqa: E402
+from app.rate_limiting import build_rate_limiter  # noqa: E402
+from app.rate_limiting.redis_config import RedisConfig  # noqa: E402
 
 PATH = "/score/42"
 BODY = b'{"amount": 129.5, "currency": "EUR", "user_id": "u-1842", "merchant": "m-77"}'
@@ -67,10 +73,33 @@ def bare_app() -> FastAPI:
     return app
 
 
-def floodgate_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings(app_name="bench", app_version="v1", configure_logging=False)
+def _settings(**overrides: Any) -> Settings:
+    # A limit no benchmark reaches: every request is checked, none refused.
+    return Settings(app_name="bench", app_version="v1", configure_logging=False,
+                    rate_limit_requests=10**9, **overrides)
+
+
+def monitoring_only_app() -> FastAPI:
+    """Correlation id + metrics: this package's own share of the stack."""
     app = bare_app()
-    install_middleware(app, settings, MetricsCollector(settings.app_name, settings.app_version))
+    settings = _settings()
+    collector = MetricsCollector(settings.app_name, settings.app_version)
+    app.add_middleware(PrometheusMiddleware, collector=collector, routes=app.router.routes)
+    app.add_middleware(CorrelationIdMiddleware)
+    return app
+
+
+def floodgate_app(redis_url: str | None = None) -> FastAPI:
+    """The whole stack create_app installs: ids, metrics, rate limit, validation."""
+    # A generous Redis deadline: on a busy machine the default 50 ms sometimes trips, and a
+    # check that fails open skips Redis, which would flatter the numbers.
+    settings = _settings(redis_url=redis_url, redis_timeout_seconds=1.0)
+    app = bare_app()
+    collector = MetricsCollector(settings.app_name, settings.app_version)
+    redis = RedisConfig.from_settings(settings).build() if redis_url else None
+    limiter = build_rate_limiter(settings, registry=collector.registry, redis=redis)
+    app.state.rate_limiter = limiter
+    install_middleware(app, settings, collector, limiter)
     return app
 
 
@@ -97,6 +126,7 @@ def slowapi_app(asgi: bool) -> FastAPI:
 
 VARIANTS: dict[str, Callable[[], FastAPI]] = {
     "bare FastAPI": bare_app,
+    "ids + metrics": monitoring_only_app,
     "floodgate stack": floodgate_app,
     "instrumentator": instrumentator_app,
     "slowapi (ASGI mw)": lambda: slowapi_app(asgi=True),
@@ -155,6 +185,9 @@ def in_process(variants: dict[str, Callable[[], FastAPI]], requests: int,
 
     async def run() -> None:
         for app in apps.values():
+            limiter = getattr(app.state, "rate_limiter", None)
+            if limiter is not None:
+                await limiter.start()
             await drive(app, 200, post)  # warm up: builds the middleware stack, fills caches
         for _ in range(rounds):
             for name, app in apps.items():
@@ -164,6 +197,42 @@ def in_process(variants: dict[str, Callable[[], FastAPI]], requests: int,
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+# -- Redis round trips ----------------------------------------------------------------------
+
+def redis_round_trips(redis_url: str, requests: int = 200) -> float:
+    """Top-level Redis commands per request with the Redis limiter, counted by MONITOR on the
+    server (commands a Lua script runs are tagged `lua` there: they are not round trips)."""
+    from redis.asyncio import Redis
+
+    app = floodgate_app(redis_url)
+    marker = f"bench-end-{time.time_ns()}"
+
+    async def run() -> int:
+        await app.state.rate_limiter.start()
+        await drive(app, 20)
+        watcher = Redis.from_url(redis_url)
+        seen = 0
+        async with watcher.monitor() as monitor:
+            async def count() -> None:
+                nonlocal seen
+                async for entry in monitor.listen():
+                    if marker in entry["command"]:
+                        return
+                    if entry.get("client_type") != "lua":
+                        seen += 1
+
+            task = asyncio.create_task(count())
+            await asyncio.sleep(0.05)
+            await drive(app, requests)
+            await Redis.from_url(redis_url).echo(marker)
+            await asyncio.wait_for(task, 30)
+        await watcher.aclose()
+        await app.state.rate_limiter.aclose()
+        return seen
+
+    return asyncio.run(run()) / requests
+
+
 # -- uvicorn + wrk --------------------------------------------------------------------------
 
 def uvicorn_factory() -> FastAPI:
@@ -171,37 +240,44 @@ def uvicorn_factory() -> FastAPI:
     return VARIANTS[os.environ["BENCH_VARIANT"]]()
 
 
-def with_wrk(variants: dict[str, Callable[[], FastAPI]], seconds: int) -> dict[str, float]:
-    """Requests per second through uvicorn (1 worker, httptools) and wrk (1 thread, 16 conns)."""
-    sys.path.insert(0, str(ROOT / "tests" / ".."))
+def with_wrk(variants: dict[str, Callable[[], FastAPI]], seconds: int,
+             rounds: int = 3) -> dict[str, float]:
+    """Median requests per second through uvicorn (1 worker, httptools) loaded by wrk
+    (1 thread, 16 connections). All servers run at once and the wrk runs are interleaved
+    round by round, so a load spike from elsewhere on the machine hits every variant alike."""
     from tests.support.ports import free_port, wait_for_port
 
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
-    results: dict[str, float] = {}
-    for name in variants:
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "bench.middleware_stack:uvicorn_factory",
-             "--factory", "--port", str(port), "--log-level", "warning", "--no-access-log",
-             "--http", "httptools", "--loop", "asyncio"],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "BENCH_VARIANT": name},
-        )
-        try:
+    servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
+    try:
+        for name in variants:
+            port = free_port()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "bench.middleware_stack:uvicorn_factory",
+                 "--factory", "--port", str(port), "--log-level", "warning", "--no-access-log",
+                 "--http", "httptools", "--loop", "asyncio"],
+                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "BENCH_VARIANT": name},
+            )
+            servers[name] = (process, f"http://127.0.0.1:{port}{PATH}")
             wait_for_port(port, timeout=30)
-            url = f"http://127.0.0.1:{port}{PATH}"
+        samples: dict[str, list[float]] = {name: [] for name in variants}
+        for _, url in servers.values():  # warm-up
             subprocess.run([wrk, "-t1", "-c16", "-d1s", url], capture_output=True, check=True)
-            out = subprocess.run([wrk, "-t1", "-c16", f"-d{seconds}s", url],
-                                 capture_output=True, text=True, check=True).stdout
-            match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-            if match is None or "Non-2xx" in out:
-                raise RuntimeError(f"wrk output for {name}:\n{out}")
-            results[name] = float(match.group(1))
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=10)
-    return results
+        for _ in range(rounds):
+            for name, (_, url) in servers.items():
+                out = subprocess.run([wrk, "-t1", "-c16", f"-d{seconds}s", url],
+                                     capture_output=True, text=True, check=True).stdout
+                match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+                if match is None or "Non-2xx" in out:
+                    raise RuntimeError(f"wrk output for {name}:\n{out}")
+                samples[name].append(float(match.group(1)))
+        return {name: statistics.median(values) for name, values in samples.items()}
+    finally:
+        for process, _ in servers.values():
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=10)
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -217,7 +293,7 @@ def print_in_process(results: dict[str, float], title: str) -> None:
 
 def print_wrk(results: dict[str, float]) -> None:
     base = results["bare FastAPI"]
-    print("\nuvicorn (1 worker) + wrk -t1 -c16 on loopback")
+    print("\nuvicorn (1 worker) + wrk -t1 -c16 on loopback (median of interleaved rounds)")
     print(f"{'variant':<22}{'req/s':>10}{'x bare':>8}")
     for name, rps in results.items():
         print(f"{name:<22}{rps:>10.0f}{rps / base:>8.2f}")
@@ -228,14 +304,23 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--wrk", action="store_true", help="also measure through uvicorn + wrk")
-    parser.add_argument("--wrk-seconds", type=int, default=5)
+    parser.add_argument("--wrk-seconds", type=int, default=3)
+    parser.add_argument("--wrk-rounds", type=int, default=3)
+    parser.add_argument("--redis-url", help="also measure the stack with the Redis limiter")
     args = parser.parse_args()
 
-    print_in_process(in_process(VARIANTS, args.requests, args.rounds), f"GET {PATH}")
-    print_in_process(in_process(VARIANTS, args.requests, args.rounds, post=True),
+    variants = dict(VARIANTS)
+    if args.redis_url:
+        variants["floodgate + Redis"] = lambda: floodgate_app(args.redis_url)
+
+    print_in_process(in_process(variants, args.requests, args.rounds), f"GET {PATH}")
+    print_in_process(in_process(variants, args.requests, args.rounds, post=True),
                      "POST /score (JSON body, pydantic model)")
+    if args.redis_url:
+        per_request = redis_round_trips(args.redis_url)
+        print(f"\nRedis round trips per request (MONITOR, Redis limiter): {per_request:.2f}")
     if args.wrk:
-        print_wrk(with_wrk(VARIANTS, args.wrk_seconds))
+        print_wrk(with_wrk(VARIANTS, args.wrk_seconds, args.wrk_rounds))
 
 
 if __name__ == "__main__":

@@ -10,8 +10,9 @@ read after the app ran: Starlette's router stores the matched route in `scope["r
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.monitoring.metrics import MetricsCollector
@@ -42,6 +43,19 @@ def route_template(scope: Scope, outer_root_path: str = "") -> str:
     return prefix + path
 
 
+def match_template(routes: Sequence[BaseRoute], scope: Scope) -> str:
+    """The template of the route that WOULD serve `scope`, for requests an inner middleware
+    answered before routing (429, 400, 413); `<unmatched>` if none would."""
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            path = getattr(route, "path", None)
+            if isinstance(route, Mount) and isinstance(path, str):
+                return f"{path}/{{path:path}}"
+            return path if isinstance(path, str) else UNMATCHED_ROUTE
+    return UNMATCHED_ROUTE
+
+
 class PrometheusMiddleware:
     """Counts every HTTP request and times it to the last body byte.
 
@@ -50,9 +64,14 @@ class PrometheusMiddleware:
     exception is re-raised untouched. Non-HTTP scopes pass straight through.
     """
 
-    def __init__(self, app: ASGIApp, collector: MetricsCollector) -> None:
+    def __init__(
+        self, app: ASGIApp, collector: MetricsCollector, routes: Sequence[BaseRoute] = ()
+    ) -> None:
+        """`routes` (the app's live route list) label requests refused before routing by the
+        route they were meant for; without it they are `<unmatched>`."""
         self.app = app
         self.collector = collector
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,7 +97,7 @@ class PrometheusMiddleware:
             raise
         finally:
             http.in_progress -= 1
-            http.observe(
-                scope["method"], route_template(scope, outer_root_path), status,
-                time.perf_counter() - start,
-            )
+            route = route_template(scope, outer_root_path)
+            if route == UNMATCHED_ROUTE and status != 404 and self.routes:
+                route = match_template(self.routes, scope)  # refused before routing: rare
+            http.observe(scope["method"], route, status, time.perf_counter() - start)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from app.api.deps import SessionStoreDep
 from app.config import Environment, Settings
@@ -148,3 +153,96 @@ def test_bad_environment_fails_with_the_variable_named(monkeypatch):
     monkeypatch.setenv("HEALTH_CRITICAL_COMPONENTS", '["redis", "database"]')
     with pytest.raises(ValueError, match="unknown health components"):
         Settings()
+
+
+async def client_for(app: FastAPI) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app, raise_app_exceptions=False, client=("10.1.2.3", 4000))
+    return httpx.AsyncClient(transport=transport, base_url="http://t")
+
+
+async def test_over_limit_is_429_with_headers_request_id_and_a_metric():
+    app = create_app(settings(rate_limit_requests=3, rate_limit_window_seconds=60))
+
+    @app.get("/score/{txn}")
+    async def score(txn: int) -> dict[str, int]:
+        return {"txn": txn}
+
+    async with app.router.lifespan_context(app), await client_for(app) as client:
+        statuses = [(await client.get("/score/1")).status_code for _ in range(3)]
+        refused = await client.get("/score/1", headers={"X-Request-ID": "over-1"})
+        probes = [(await client.get(p)).status_code for p in ("/health", "/metrics") * 3]
+        text = (await client.get("/metrics")).text
+    assert statuses == [200, 200, 200]
+    assert refused.status_code == 429
+    assert refused.headers["x-request-id"] == "over-1"
+    assert refused.headers["x-ratelimit-limit"] == "3"
+    assert int(refused.headers["retry-after"]) >= 1
+    assert probes == [200] * 6  # probes and scrapes are never limited
+    assert ('http_requests_total{app="fraud",method="GET",route="/score/{txn}",status="429",'
+            'version="v3"} 1.0') in text
+    assert "floodgate_rate_limit_checks_total" in text  # the limiter's metrics, same registry
+
+
+async def test_injection_is_400_with_request_id_and_a_metric():
+    app = create_app(settings())
+
+    @app.get("/search")
+    async def search(q: str) -> dict[str, str]:
+        return {"q": q}
+
+    async with app.router.lifespan_context(app), await client_for(app) as client:
+        ok = await client.get("/search", params={"q": "card present"})
+        refused = await client.get("/search", params={"q": "1' OR '1'='1' --"},
+                                   headers={"X-Request-ID": "sqli-1"})
+        text = (await client.get("/metrics")).text
+    assert ok.status_code == 200
+    assert refused.status_code == 400
+    assert refused.headers["x-request-id"] == "sqli-1"
+    assert refused.json()["reason"] == "sql_injection"
+    # refused before routing, still labelled with the route it was meant for
+    assert ('http_requests_total{app="fraud",method="GET",route="/search",status="400",'
+            'version="v3"} 1.0') in text
+    assert "floodgate_suspicious_inputs_total" in text
+
+
+async def test_redis_limiter_costs_one_round_trip_per_request(redis_server):
+    """Counted on the server with MONITOR: top-level commands from clients (the commands a
+    Lua script runs are tagged `lua` there and are not round trips)."""
+    app = create_app(settings(redis_url=redis_server.url, rate_limit_requests=1000,
+                              redis_timeout_seconds=2.0))  # no fail-open on a busy machine
+
+    @app.get("/score/{txn}")
+    async def score(txn: int) -> dict[str, int]:
+        return {"txn": txn}
+
+    async with app.router.lifespan_context(app), await client_for(app) as client:
+        await client.get("/score/0")  # first use: script load, connection set-up
+        async with redis_monitor(redis_server.url) as commands:
+            responses = [await client.get(f"/score/{i}") for i in range(50)]
+    assert {r.status_code for r in responses} == {200}
+    round_trips = [c for c in commands if c["client_type"] != "lua"]
+    assert len(round_trips) == 50, [c["command"][:40] for c in round_trips[:5]]
+    assert {c["command"].split()[0] for c in round_trips} == {"EVALSHA"}
+
+
+@asynccontextmanager
+async def redis_monitor(url: str) -> AsyncIterator[list[dict[str, Any]]]:
+    """Collect what MONITOR reports while the block runs (a PING marks the end)."""
+    client = Redis.from_url(url)
+    commands: list[dict[str, Any]] = []
+    marker = f"end-{uuid.uuid4().hex}"
+    async with client.monitor() as monitor:
+        async def collect() -> None:
+            async for entry in monitor.listen():
+                if marker in entry["command"]:
+                    return
+                commands.append(entry)
+
+        task = asyncio.create_task(collect())
+        await asyncio.sleep(0.05)
+        yield commands
+        marker_client = Redis.from_url(url)
+        await marker_client.echo(marker)
+        await asyncio.wait_for(task, 10)
+        await marker_client.aclose()
+    await client.aclose()
