@@ -23,5 +23,13 @@ rollouts.register(cli)
 cli.add_typer(local_cli, name="local")
 
 
+@cli.command("alert-rules")
+def alert_rules() -> None:
+    """Print the runtime's Prometheus alerting rules (promtool-checked) as YAML."""
+    from app.monitoring.alerting import alert_rules_yaml
+
+    typer.echo(alert_rules_yaml(), nl=False)
+
+
 def main() -> None:
     cli()

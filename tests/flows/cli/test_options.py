@@ -100,3 +100,23 @@ def test_validation_errors_name_the_option(field, value, option):
 def test_min_healthy_above_replicas_is_refused():
     with pytest.raises(ValidationError, match="cannot exceed replicas"):
         spec(strategy=Strategy.ROLLING, replicas=2, min_healthy=3)
+
+
+def test_alert_rules_command_prints_what_promtool_accepts(tmp_path):
+    import shutil
+    import subprocess
+
+    from typer.testing import CliRunner
+
+    from flows.cli import cli
+
+    result = CliRunner().invoke(cli, ["alert-rules"])
+    assert result.exit_code == 0
+    rules = tmp_path / "rules.yml"
+    rules.write_text(result.output)
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool comes with Debian's prometheus package (scripts/setup.sh)"
+    check = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True,
+                           text=True, check=False)  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "SUCCESS: 6 rules found" in check.stdout
