@@ -92,6 +92,8 @@ def test_a_rollout_started_like_the_prefect_ui_runs_on_the_flow_server(
         parameters={"spec": spec.model_dump(mode="json"), "target": "local"},
         timeout=240,
         poll_interval=1,
+        # A client retry on a busy server must not create a second run of the same rollout.
+        idempotency_key=f"ui-test-{time.time_ns()}",
     )
     assert flow_run.state is not None
     assert flow_run.state.is_completed(), flow_run.state
