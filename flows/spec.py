@@ -78,7 +78,10 @@ class RolloutSpec(BaseModel):
         30, ge=0, le=86_400, description="Blue-green: how long blue stays up after the switch."
     )
     pause_before_promote: bool = Field(
-        False, description="Wait for `floodgate promote` before the final step."
+        False, description="Wait for `floodgate promote` (or the Prefect UI) before the last step."
+    )
+    pause_timeout_seconds: float = Field(
+        86_400, ge=60, le=30 * 86_400, description="No decision at the gate in time: abort."
     )
     health: HealthCheck = Field(default_factory=HealthCheck, description="Step 3, below.")
     analysis: AnalysisPolicy = Field(default_factory=AnalysisPolicy, description="Step 4, below.")
