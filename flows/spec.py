@@ -6,7 +6,16 @@ form (enums, bounds and descriptions become form widgets) and validates runs ser
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from blocks.policy import AnalysisPolicy
 from blocks.rollout_terms import (
@@ -70,6 +79,10 @@ class RolloutSpec(BaseModel):
     step_interval_seconds: float = Field(
         60, ge=0, le=7 * 86_400, description="Dwell at each canary step before its analysis."
     )
+    step_intervals_seconds: list[Annotated[float, Field(ge=0, le=7 * 86_400)]] | None = Field(
+        None,
+        description="Dwell per canary step (one per step); overrides step_interval_seconds.",
+    )
     batch_size: int = Field(1, ge=1, le=100, description="Rolling: instances replaced at once.")
     min_healthy: int | None = Field(
         None, ge=0, description="Rolling: never fewer healthy instances (default: replicas)."
@@ -98,6 +111,22 @@ class RolloutSpec(BaseModel):
     def _steps(cls, steps: list[int]) -> list[int]:
         check_steps(steps)
         return steps
+
+    @field_validator("step_intervals_seconds")
+    @classmethod
+    def _one_dwell_per_step(
+        cls, dwells: list[float] | None, info: ValidationInfo
+    ) -> list[float] | None:
+        steps = info.data.get("steps")
+        if dwells is not None and steps is not None and len(dwells) != len(steps):
+            raise ValueError(f"{len(dwells)} values for {len(steps)} steps")
+        return dwells
+
+    def dwell(self, step: int) -> float:
+        """Seconds to wait at canary step `step` before its analysis."""
+        if self.step_intervals_seconds is not None:
+            return self.step_intervals_seconds[min(step, len(self.step_intervals_seconds) - 1)]
+        return self.step_interval_seconds
 
     @model_validator(mode="after")
     def _rolling_bounds(self) -> RolloutSpec:

@@ -33,6 +33,7 @@ OPTION_OF_FIELD = {
     "env": "--env",
     "steps": "--steps",
     "step_interval_seconds": "--step-interval",
+    "step_intervals_seconds": "--step-interval",
     "replicas": "--replicas",
     "batch_size": "--batch-size",
     "min_healthy": "--min-healthy",

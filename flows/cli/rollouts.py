@@ -79,7 +79,8 @@ def deploy(
     ] = None,
     steps: Annotated[str | None, typer.Option(help="Canary weights, e.g. 5,10,50,100.")] = None,
     step_interval: Annotated[
-        float | None, typer.Option(help="Seconds at each canary step before analysis.")
+        str | None,
+        typer.Option(help="Seconds at each canary step before analysis, or one per step."),
     ] = None,
     target: TargetOpt = "local",
     replicas: Annotated[int | None, typer.Option(help="Instances of the new version.")] = None,

@@ -58,3 +58,19 @@ def test_a_faulty_version_is_rolled_back(
     assert_consistent(stack, "v1")
     snapshot = stack.target.get_snapshot("fraud-api", rollout.snapshot_id or "")
     assert snapshot.stable_version == "v1"
+
+
+def test_prometheus_down_never_promotes(stack: RunningStack) -> None:
+    """Fail-safe: with no metrics the analysis errors, and after the error limit it rolls back."""
+    stack.stack.prometheus.stop(5)
+    try:
+        state = deploy(spec=fast_spec(Strategy.CANARY), target="local", return_state=True)
+    finally:
+        stack.stack.prometheus.start()
+    rollout = record(stack)
+    assert rollout.phase is Phase.ROLLED_BACK, rollout.reason
+    assert "consecutive metric query errors" in rollout.reason
+    assert all(a.verdict is Verdict.ERROR for a in rollout.analyses)
+    assert len(rollout.analyses) == rollout.spec.analysis.consecutive_error_limit + 1
+    assert state.is_failed()
+    assert_consistent(stack, "v1")
