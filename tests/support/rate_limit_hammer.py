@@ -23,10 +23,11 @@ async def main(url: str, prefix: str, key: str, limit: int, clients: int, attemp
     client = RedisConfig(url, timeout_seconds=5.0).build()
     store: BucketStore
     if mode == "coalescing":
-        inner = RedisBucketStore(client, prefix=prefix, dedicated_connection=True)
-        store = CoalescingBucketStore(inner, timeout=5.0)
+        store = CoalescingBucketStore(
+            RedisBucketStore(client, prefix=prefix, deadline_seconds=2.5)
+        )
     else:
-        store = RedisBucketStore(client, prefix=prefix)
+        store = RedisBucketStore(client, prefix=prefix, deadline_seconds=5.0)
     limiter = TokenBucketRateLimiter(
         store, limit=limit, window_seconds=24 * 3600, failure=FailurePolicy(timeout_seconds=5.0)
     )

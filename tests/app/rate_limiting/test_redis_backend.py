@@ -80,11 +80,9 @@ def test_commands_are_resp_encoded() -> None:
 async def test_cancelled_checks_never_leave_a_key_without_expiry(
     redis_client: RedisClient, key_prefix: str, coalescing: bool
 ) -> None:
-    store: BucketStore = RedisBucketStore(
-        redis_client, prefix=key_prefix, dedicated_connection=coalescing
-    )
+    store: BucketStore = RedisBucketStore(redis_client, prefix=key_prefix, deadline_seconds=2.0)
     if coalescing:
-        store = CoalescingBucketStore(store, timeout=2.0)
+        store = CoalescingBucketStore(store)
     limiter = TokenBucketRateLimiter(store, limit=1000, window_seconds=3600)
     for round_ in range(20):
         tasks = [
