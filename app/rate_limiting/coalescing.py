@@ -55,7 +55,24 @@ class CoalescingBucketStore:
             and len(requests) == 1
             and self._last_batch_size <= 1
         ):
-            return await self._take_inline(requests)
+            # Nothing in flight and traffic is sequential: send from the caller's own task (no
+            # hand-off, written out here rather than in a helper: one coroutine less per check).
+            # Taken only while the last batch held a single check: under concurrency, the
+            # callers woken by one batch must all reach the queue before the next batch leaves,
+            # which the flusher task guarantees (it runs after them). The inline batch holds only
+            # this caller's check, so its cancellation or failure touches nobody else; checks
+            # that arrive meanwhile queue and leave together once it is back.
+            self._inline_busy = True
+            self.batches_sent += 1
+            try:
+                if self.timeout is None:
+                    return await self.inner.take(requests)
+                async with asyncio.timeout(self.timeout):
+                    return await self.inner.take(requests)
+            finally:
+                self._inline_busy = False
+                if self._queue and self._flusher is None:
+                    self._flusher = asyncio.get_running_loop().create_task(self._drain())
         loop = asyncio.get_running_loop()
         futures: list[asyncio.Future[TakeResult]] = []
         for request in requests:
@@ -67,27 +84,6 @@ class CoalescingBucketStore:
         if len(futures) == 1:
             return [await futures[0]]
         return list(await asyncio.gather(*futures))
-
-    async def _take_inline(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
-        """Nothing in flight and traffic is sequential: send from the caller's own task.
-
-        Taken only while the last batch held a single check: under concurrency, the callers
-        woken by one batch must all reach the queue before the next batch leaves, which the
-        flusher task guarantees (it runs after them). The inline batch holds only this caller's
-        check, so its cancellation or failure touches nobody else; checks that arrive meanwhile
-        queue and leave together once it is back.
-        """
-        self._inline_busy = True
-        self.batches_sent += 1
-        try:
-            if self.timeout is None:
-                return await self.inner.take(requests)
-            async with asyncio.timeout(self.timeout):
-                return await self.inner.take(requests)
-        finally:
-            self._inline_busy = False
-            if self._queue and self._flusher is None:
-                self._flusher = asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
         """Send queued checks batch after batch until the queue is empty, then exit."""

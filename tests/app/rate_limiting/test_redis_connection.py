@@ -27,6 +27,7 @@ from app.rate_limiting.redis_config import RedisConfig
 from app.rate_limiting.redis_connection import PipelinedConnection
 from app.rate_limiting.redis_endpoint import RedisEndpoint
 from app.rate_limiting.resp import ReplyError, encode_command
+from app.redis_client import RedisClient
 from tests.support.ports import free_port
 from tests.support.redis_server import RedisServer, running_redis
 
@@ -134,6 +135,20 @@ async def test_unanswered_commands_fail_at_their_deadline_and_the_socket_is_repl
     assert await connection.execute(echo("back")) == b"back"
     assert connection.connections_opened == 2
     await connection.aclose()
+
+
+async def test_a_connection_closed_by_redis_is_noticed_and_replaced(
+    connection: PipelinedConnection, redis_client: RedisClient
+) -> None:
+    our_id = await connection.execute(encode_command([b"CLIENT", b"ID"]))
+    assert await redis_client.client_kill_filter(_id=our_id) == 1
+    for _ in range(100):  # the close arrives as EOF, without any command of ours in flight
+        if not connection.connected:
+            break
+        await asyncio.sleep(0.01)
+    assert not connection.connected
+    assert await connection.execute(echo("again")) == b"again"
+    assert connection.connections_opened == 2
 
 
 async def test_concurrent_first_commands_share_one_connect(redis_server: RedisServer) -> None:
