@@ -104,8 +104,8 @@ class RedisEndpoint:
         return commands
 
     async def open(
-        self, factory: Callable[[], asyncio.Protocol]
-    ) -> tuple[asyncio.BaseTransport, asyncio.Protocol]:
+        self, factory: Callable[[], asyncio.BaseProtocol]
+    ) -> tuple[asyncio.BaseTransport, asyncio.BaseProtocol]:
         """Open the socket (TCP, TLS or Unix) with `factory`'s protocol on it."""
         loop = asyncio.get_running_loop()
         if self.unix_path is not None:
