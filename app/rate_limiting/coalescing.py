@@ -74,11 +74,8 @@ class CoalescingBucketStore:
                 if self._queue and self._flusher is None:
                     self._flusher = asyncio.get_running_loop().create_task(self._drain())
         loop = asyncio.get_running_loop()
-        futures: list[asyncio.Future[TakeResult]] = []
-        for request in requests:
-            future: asyncio.Future[TakeResult] = loop.create_future()
-            self._queue.append((request, future))
-            futures.append(future)
+        futures: list[asyncio.Future[TakeResult]] = [loop.create_future() for _ in requests]
+        self._queue.extend(zip(requests, futures, strict=True))
         if self._flusher is None and not self._inline_busy:
             self._flusher = loop.create_task(self._drain())
         if len(futures) == 1:

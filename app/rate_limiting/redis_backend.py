@@ -25,6 +25,7 @@ from app.redis_client import RedisClient
 TOKEN_BUCKET = LuaScript("token_bucket.lua")
 BURST_GRANT = LuaScript("burst_grant.lua")
 PING = b"*1\r\n$4\r\nPING\r\n"
+_MAX_ENCODED_NUMBERS = 64
 
 
 class RedisBucketStore:
@@ -45,6 +46,7 @@ class RedisBucketStore:
         self._bucket_prefix = f"{prefix}:tb:".encode()
         self._extra_prefix = f"{prefix}:extra:".encode()
         self._owns_client = owns_client
+        self._encoded_numbers: dict[tuple[int, int, int], bytes] = {}
         # Raises here, at build time, for a client whose options our connection cannot honour.
         self.connection = PipelinedConnection(
             RedisEndpoint.of_client(client), reply_timeout=deadline_seconds
@@ -61,10 +63,13 @@ class RedisBucketStore:
         """The EVALSHA of token_bucket.lua for `requests`, RESP-encoded in one pass.
 
         Written out by hand because it runs for every check: a generic encoder's per-argument
-        type dispatch cost more than the rest of the check together.
+        type dispatch cost more than the rest of the check together. The three numbers of a
+        request are nearly always those of the previous one (same limiter), so their encoding is
+        reused from a small table.
         """
         bucket_prefix, extra_prefix = self._bucket_prefix, self._extra_prefix
         bucket_extra, extra_extra = len(bucket_prefix), len(extra_prefix)
+        numbers = self._encoded_numbers
         keys: list[bytes] = []
         args: list[bytes] = []
         for key, capacity, window_ms, cost in requests:
@@ -73,11 +78,13 @@ class RedisBucketStore:
             keys.append(b"$%d\r\n%s%s\r\n$%d\r\n%s%s\r\n" % (
                 size + bucket_extra, bucket_prefix, raw, size + extra_extra, extra_prefix, raw
             ))
-            numbers = b"%d" % capacity, b"%d" % window_ms, b"%d" % cost
-            args.append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
-                len(numbers[0]), numbers[0], len(numbers[1]), numbers[1], len(numbers[2]),
-                numbers[2],
-            ))
+            encoded = numbers.get((capacity, window_ms, cost))
+            if encoded is None:
+                encoded = _encode_numbers(capacity, window_ms, cost)
+                if len(numbers) >= _MAX_ENCODED_NUMBERS:  # throttled capacities, odd costs
+                    numbers.clear()
+                numbers[capacity, window_ms, cost] = encoded
+            args.append(encoded)
         count = len(requests)
         return TOKEN_BUCKET.evalsha_header(2 * count, 3 * count) + b"".join(keys) + b"".join(args)
 
@@ -126,6 +133,11 @@ class RedisBucketStore:
         await self.connection.aclose()
         if self._owns_client:
             await self.client.aclose()  # type: ignore[attr-defined, unused-ignore]
+
+
+def _encode_numbers(*values: int) -> bytes:
+    """RESP bulk strings for integers (a request's capacity, window and cost)."""
+    return b"".join(b"$%d\r\n%s\r\n" % (len(text), text) for text in map(b"%d".__mod__, values))
 
 
 def parse_take_reply(reply: bytes, expected: int) -> list[TakeResult]:

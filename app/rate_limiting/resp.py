@@ -67,6 +67,13 @@ class ReplyReader:
 
     def feed(self, data: bytes) -> list[Any]:
         """Every reply completed by `data` (maybe none); raises `ProtocolError` on garbage."""
+        if not self._buffer and data[:1] == b"$":  # the usual read: exactly one bulk string
+            header_end = data.find(b"\r\n")
+            if header_end > 1 and data[1:header_end].isdigit():
+                start = header_end + 2
+                stop = start + int(data[1:header_end])
+                if len(data) == stop + 2 and data[stop:] == b"\r\n":
+                    return [data[start:stop]]
         buffer = self._buffer + data if self._buffer else data
         replies: list[Any] = []
         position, end = 0, len(buffer)

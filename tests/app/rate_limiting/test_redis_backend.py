@@ -87,6 +87,19 @@ def test_replies_that_do_not_match_the_request_count_are_rejected() -> None:
         parse_take_reply(b"1000 1 4 0 12000", 2)
 
 
+def test_a_batch_is_encoded_as_one_evalsha_of_every_bucket(redis_client: RedisClient) -> None:
+    store = RedisBucketStore(redis_client, prefix="p")
+    # more distinct (capacity, window, cost) triples than the encoding table keeps
+    requests = [TakeRequest(f"k{i}", 10 + i % 70, 60_000, 1 + i % 3) for i in range(200)]
+    keys = [key for r in requests for key in (f"p:tb:{r.key}", f"p:extra:{r.key}")]
+    args = [number for r in requests for number in (r.capacity, r.window_ms, r.cost)]
+    expected = encode_command([b"EVALSHA", TOKEN_BUCKET.sha, len(keys), *keys, *args])
+    assert store.encode_take(requests) == expected
+    assert store.encode_take(requests[:1]) == encode_command(
+        [b"EVALSHA", TOKEN_BUCKET.sha, 2, "p:tb:k0", "p:extra:k0", 10, 60_000, 1]
+    )
+
+
 def test_commands_are_resp_encoded() -> None:
     assert encode_command([b"EVALSHA", "abc", 1, "k", 2.5]) == (
         b"*5\r\n$7\r\nEVALSHA\r\n$3\r\nabc\r\n$1\r\n1\r\n$1\r\nk\r\n$3\r\n2.5\r\n"
