@@ -3,9 +3,9 @@
 Why not redis-py's asyncio client on the hot path: it checks a connection out of its pool, wraps
 each command in retry and timeout machinery and reads through a StreamReader — on this machine
 that was ~100 µs of client work per check, several times what Redis needs. Here a command is one
-`transport.write` of pre-encoded bytes and one future that `data_received` resolves. Redis answers
-in order, so any number of commands can be in flight on the one socket, and nobody waits for a
-pool.
+`transport.write` of pre-encoded bytes and one future that the read callback resolves. Redis
+answers in order, so any number of commands can be in flight on the one socket, and nobody waits
+for a pool.
 
 What it guarantees:
 
@@ -65,10 +65,12 @@ class _RespProtocol(asyncio.BufferedProtocol):
         # (uvloop's transports do not subclass asyncio.Transport, so no isinstance check)
         self.transport = cast(asyncio.Transport, transport)
 
-    def send(self, payload: bytes, started: float | None) -> asyncio.Future[Any]:
-        """Write one encoded command; the future gets its reply (or its error)."""
+    def send(self, payload: bytes, deadline: float | None) -> asyncio.Future[Any]:
+        """Write one encoded command; the future gets its reply (or its error) by `deadline`
+        (loop time; default: `reply_timeout` from now)."""
         future: asyncio.Future[Any] = self.loop.create_future()
-        deadline = (self.loop.time() if started is None else started) + self.reply_timeout
+        if deadline is None:
+            deadline = self.loop.time() + self.reply_timeout
         self.in_flight.append((future, deadline))
         if self._watchdog is None or deadline < self._watchdog_at:
             self._arm(deadline)
@@ -169,14 +171,14 @@ class PipelinedConnection:
         """
         protocol = self._protocol
         if protocol is not None:
-            return protocol.send(payload, started)
+            return protocol.send(payload, None if started is None else started + self.reply_timeout)
         return self._execute_after_connect(payload, started)
 
     async def _execute_after_connect(self, payload: bytes, started: float | None) -> Any:
         if started is None:
             started = self.clock()
         protocol = await self._connected(started)
-        return await protocol.send(payload, started)
+        return await protocol.send(payload, started + self.reply_timeout)
 
     async def _connected(self, started: float) -> _RespProtocol:
         """Wait for the shared connect, at most until this caller's deadline."""
@@ -222,16 +224,22 @@ class PipelinedConnection:
         return protocol
 
     async def _handshake(self, protocol: _RespProtocol) -> None:
+        """AUTH / SELECT / SETNAME, pipelined, due with the connect (not the reply deadline)."""
         commands = self.endpoint.handshake()
-        replies = [protocol.send(command, None) for command in commands]
-        for command, reply in zip(commands, replies, strict=True):
-            try:
-                await reply
-            except ReplyError as error:
-                name = command.split(b"\r\n")[2].decode()
-                failure = AuthenticationError if name == "AUTH" else RedisConnectionError
-                where = self.endpoint.describe()
-                raise failure(f"Redis refused {name} on {where}: {error}") from None
+        due = protocol.loop.time() + self.endpoint.connect_timeout
+        replies = [protocol.send(command, due) for command in commands]
+        try:
+            for command, reply in zip(commands, replies, strict=True):
+                try:
+                    await reply
+                except ReplyError as error:
+                    name = command.split(b"\r\n")[2].decode()
+                    failure = AuthenticationError if name == "AUTH" else RedisConnectionError
+                    where = self.endpoint.describe()
+                    raise failure(f"Redis refused {name} on {where}: {error}") from None
+        finally:
+            for reply in replies:  # after a failure nobody reads the rest: do not leave them
+                reply.cancel()     # to fail unretrieved when the socket is dropped
 
     def abort(self, protocol: _RespProtocol, error: Exception) -> None:
         """Drop `protocol`'s connection: its commands fail with `error`, the next reconnects."""
