@@ -87,11 +87,13 @@ def drive(
     follow: bool = True,
     sleep: Callable[[float], None] = time.sleep,
     on_change: Callable[[Rollout], None] | None = None,
+    gate: Callable[[Rollout], None] | None = None,
 ) -> Rollout:
     """Tick until terminal (or, with `follow=False`, until the rollout only waits for time).
 
     While it waits it wakes at least every second to pick up `abort`/`promote` commands, so a
-    person never waits a whole canary interval for an abort to take effect.
+    person never waits a whole canary interval for an abort to take effect. At a manual gate
+    (`Paused`) it calls `gate`, which waits for a person's decision and posts it as a command.
     """
     failures = 0
     while not rollout.terminal:
@@ -108,7 +110,9 @@ def drive(
             log.exception("rollback attempt %d failed; retrying", failures)
             sleep(2.0 ** (failures - 1))
             continue
-        if new is rollout:
+        if new is rollout and gate is not None and rollout.phase is Phase.PAUSED:
+            gate(rollout)
+        elif new is rollout:
             sleep(_pause(rollout, deps.now()))
         elif on_change is not None:
             on_change(new)

@@ -35,8 +35,8 @@ from blocks.local.processes import (
 )
 from blocks.local.routing import Routing
 from blocks.local.settings import LocalSettings
+from blocks.rollout_terms import ENV_KEY, VERSION
 from blocks.target import Instance
-from flows.spec import ENV_KEY, VERSION
 
 MAX_INSTANCES = 100
 log = logging.getLogger("floodgate.local")

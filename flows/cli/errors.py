@@ -37,6 +37,7 @@ OPTION_OF_FIELD = {
     "batch_size": "--batch-size",
     "min_healthy": "--min-healthy",
     "keep_previous_seconds": "--keep-previous",
+    "pause_timeout_seconds": "--pause-timeout",
     "health": "--health-*",
     "analysis": "--analysis-*",
     "validation": "--requires/--required-config/--migration-check",

@@ -44,6 +44,7 @@ def build_spec(
     min_healthy: int | None,
     keep_previous: float | None,
     pause_before_promote: bool,
+    pause_timeout: float | None = None,
     requires: list[str],
     required_config: list[str],
     migration_check: str | None,
@@ -67,6 +68,7 @@ def build_spec(
         "batch_size": batch_size,
         "min_healthy": min_healthy,
         "keep_previous_seconds": keep_previous,
+        "pause_timeout_seconds": pause_timeout,
     }
     fields.update({k: v for k, v in optional.items() if v is not None})
     if steps is not None:

@@ -29,8 +29,10 @@ def test_a_healthy_version_is_promoted(stack: RunningStack, strategy: Strategy) 
     rollout = record(stack)
     assert rollout.phase is Phase.SUCCEEDED, rollout.reason
     assert state.is_completed()
-    assert all(a.verdict is Verdict.PASS for a in rollout.analyses)
     assert rollout.analyses, "every strategy analyses the new version before promoting it"
+    # An inconclusive analysis (a slow scrape on a busy machine) is retried, never a failure.
+    assert not any(a.verdict is Verdict.FAIL for a in rollout.analyses)
+    assert rollout.analyses[-1].verdict is Verdict.PASS
     assert_consistent(stack, "v2")
     assert loadgen_failures(stack) == failed_before, "a promoted rollout dropped requests"
 
