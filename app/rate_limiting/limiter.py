@@ -91,14 +91,17 @@ class TokenBucketRateLimiter:
                     [result] = await self.store.take([request])
         except Exception as error:  # any backend failure takes the documented path, never a 500
             return self._fail(capacity, error)
-        self.failure.record_success()
-        self.observer.decision("allowed" if result.allowed else "refused")
+        if self.failure.state.consecutive_failures:
+            self.failure.record_success()
+        allowed = result.allowed
+        self.observer.decision("allowed" if allowed else "refused")
+        # Positional: a frozen dataclass built by keyword costs noticeably more per check.
         return RateLimitDecision(
-            allowed=result.allowed,
-            limit=capacity,
-            remaining=result.remaining,
-            reset_at=(result.now_ms + result.full_after_ms) / 1000.0,
-            retry_after=result.retry_after_ms / 1000.0,
+            allowed,
+            capacity,
+            result.remaining,
+            (result.now_ms + result.full_after_ms) / 1000.0,  # reset_at
+            result.retry_after_ms / 1000.0,  # retry_after
         )
 
     def _fail(self, capacity: int, error: Exception) -> RateLimitDecision:
