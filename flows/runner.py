@@ -102,14 +102,15 @@ def drive(
         try:
             new = advance(rollout, deps)
         except Exception:
-            # Only a failing rollback raises out of a tick: retry with backoff, then give up and
-            # leave the record in RollingBack for `floodgate resume`.
+            # A tick raises only when it cannot record its outcome or a rollback fails: retry
+            # with backoff, then give up and leave the record for `floodgate resume`.
             failures += 1
             if failures >= ROLLBACK_ATTEMPTS:
                 raise
-            log.exception("rollback attempt %d failed; retrying", failures)
+            log.exception("tick in %s failed (attempt %d); retrying", rollout.phase, failures)
             sleep(2.0 ** (failures - 1))
             continue
+        failures = 0
         if new is rollout and gate is not None and rollout.phase is Phase.PAUSED:
             gate(rollout)
         elif new is rollout:
