@@ -21,11 +21,12 @@ unknown. Worked example in tests/examples/fraud_api/test_scoring.py.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.validation.types import Confidence, Currency, RiskScore, UserId
 
 MODEL_VERSION = "logistic-2024.1"
 BIAS = -4.5
@@ -63,16 +64,8 @@ CATEGORY_RISK = {
     Category.CRYPTO: 1.0,
 }
 
-Amount = Annotated[
-    Decimal,
-    Field(
-        gt=0,
-        le=Decimal("999999999.99"),
-        decimal_places=2,
-        description="Transaction amount, at most 2 decimals.",
-    ),
-]
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+# The runtime's validated types (app.validation.types): amounts are exact Decimals, never floats.
+Identifier = UserId
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")]
 
 
@@ -82,8 +75,8 @@ class Transaction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     transaction_id: Identifier
-    user_id: Identifier
-    amount: Amount
+    user_id: UserId
+    amount: Currency
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR.")
     merchant_id: Identifier
     merchant_category: Category
@@ -102,8 +95,8 @@ class Decision(StrEnum):
 
 class RiskAssessment(BaseModel):
     transaction_id: str
-    risk_score: float = Field(ge=0, le=1)
-    confidence: float = Field(ge=0, le=1)
+    risk_score: RiskScore
+    confidence: Confidence
     decision: Decision
     signals: dict[str, float] = Field(description="Each signal's contribution (weight × value).")
     model_version: str = MODEL_VERSION
