@@ -34,6 +34,7 @@ from app.monitoring.middleware import PrometheusMiddleware
 from app.monitoring.probes import build_checks, critical_components
 from app.rate_limiting import RateLimitMiddleware, build_key_func, build_rate_limiter
 from app.rate_limiting.limiter import TokenBucketRateLimiter
+from app.rate_limiting.middleware import KeyFunc
 from app.rate_limiting.redis_config import RedisConfig
 from app.redis_client import RedisClient
 from app.scaling.pools import ConnectionPoolConfig
@@ -92,9 +93,7 @@ def install_middleware(
     app.add_middleware(ValidationMiddleware, settings=settings, registry=collector.registry,
                        exempt_paths=UNSCREENED_PREFIXES)
     if limiter is not None:
-        # ClientIdentity takes `dict` where KeyFunc says `Scope` (a MutableMapping): same thing
-        # at run time; typed loosely here until app.rate_limiting aligns the two.
-        key_func: Any = build_key_func(settings)
+        key_func: KeyFunc = build_key_func(settings)
         app.add_middleware(RateLimitMiddleware, limiter=limiter, key_func=key_func,
                            in_flight=limiter.in_flight, exempt_paths=UNLIMITED_PATHS)
     if settings.prometheus_metrics_enabled:

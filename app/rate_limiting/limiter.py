@@ -17,6 +17,7 @@ from app.rate_limiting.protocol import (
     BucketStore,
     ComponentHealth,
     HealthStatus,
+    InProcessBucketStore,
     RateLimitDecision,
     TakeRequest,
 )
@@ -59,6 +60,8 @@ class TokenBucketRateLimiter:
         self._store_bounded = (
             store_deadline is not None and store_deadline <= self.failure.timeout_seconds
         )
+        # A store without I/O (in memory) is called synchronously: no timer, no coroutine.
+        self._take_now = store.take_now if isinstance(store, InProcessBucketStore) else None
 
     @property
     def limit(self) -> int:
@@ -84,7 +87,9 @@ class TokenBucketRateLimiter:
             return self._fail(capacity, BackendUnavailableError("circuit_open", "breaker open"))
         request = TakeRequest(key, capacity, self._window_ms, cost)
         try:
-            if self._store_bounded:
+            if self._take_now is not None:
+                [result] = self._take_now([request])
+            elif self._store_bounded:
                 [result] = await self.store.take([request])
             else:
                 async with self.failure.timeout():
@@ -93,12 +98,12 @@ class TokenBucketRateLimiter:
             return self._fail(capacity, error)
         self.failure.record_success()
         self.observer.decision("allowed" if result.allowed else "refused")
-        return RateLimitDecision(
-            allowed=result.allowed,
-            limit=capacity,
-            remaining=result.remaining,
-            reset_at=(result.now_ms + result.full_after_ms) / 1000.0,
-            retry_after=result.retry_after_ms / 1000.0,
+        return RateLimitDecision(  # positional: allowed, limit, remaining, reset_at, retry_after
+            result.allowed,
+            capacity,
+            result.remaining,
+            (result.now_ms + result.full_after_ms) / 1000.0,
+            result.retry_after_ms / 1000.0,
         )
 
     def _fail(self, capacity: int, error: Exception) -> RateLimitDecision:

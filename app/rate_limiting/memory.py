@@ -1,8 +1,10 @@
 """In-process bucket store: the embedded default when REDIS_URL is unset.
 
 It runs the same arithmetic as `token_bucket.lua`, so both pass one contract suite. Atomicity
-comes from the event loop: `take` never awaits between reading and writing a bucket. Limits are per
-process, which is right for one instance and wrong for several (use Redis there).
+comes from the event loop: a take never awaits between reading and writing a bucket. It is
+synchronous underneath (`take_now`, the `InProcessBucketStore` protocol), so the limiter calls it
+without arming a timeout. Limits are per process, which is right for one instance and wrong for
+several (use Redis there).
 
 Memory stays bounded by expiry, the way Redis TTLs bound the Redis store: every entry records when
 it is worthless again (a bucket when it would be full, burst tokens when they lapse), entries are
@@ -48,42 +50,49 @@ class MemoryBucketStore:
         """Whole milliseconds, as token_bucket.lua counts (so both stores round alike)."""
         return float(math.floor(self._clock() * 1000.0))
 
-    async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
+    def take_now(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
+        """`take` without the await (`InProcessBucketStore`): the limiter's hot path."""
         now = self._now_ms()
         self._prune(now)
         return [self._take_one(request, now) for request in requests]
 
+    async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
+        return self.take_now(requests)
+
     def _take_one(self, request: TakeRequest, now: float) -> TakeResult:
-        capacity, cost = float(request.capacity), request.cost
-        rate = capacity / request.window_ms
-        bucket = self._buckets.get(request.key)
+        key, capacity_tokens, window_ms, cost = request
+        capacity = float(capacity_tokens)
+        rate = capacity / window_ms
+        buckets = self._buckets
+        bucket = buckets.get(key)
         tokens = capacity
         if bucket is not None and bucket.expires_ms > now:
             tokens = min(capacity, bucket.tokens + max(0.0, now - bucket.at_ms) * rate)
-        extra = self._live_extra(request.key, now)
+        extra = self._live_extra(key, now) if self._extras else None
         spare = extra.tokens if extra is not None else 0
         allowed, retry_ms = False, 0
         if tokens >= cost:
             tokens -= cost
             allowed = True
-            self._buckets.pop(request.key, None)  # re-insert: dict order = write order
-            full_after = math.ceil((capacity - tokens) / rate) + 1
-            self._buckets[request.key] = _Bucket(tokens, now, now + full_after)
-        elif extra is not None and spare >= cost:
-            extra.tokens -= cost
-            spare = extra.tokens
-            allowed = True
-        elif cost > capacity:
-            retry_ms = request.window_ms
+            full_after = math.ceil((capacity - tokens) / rate)
+            if bucket is None:
+                buckets[key] = _Bucket(tokens, now, now + full_after + 1)
+            else:  # moved to the end: dict order = write order (what _prune relies on)
+                del buckets[key]
+                bucket.tokens, bucket.at_ms, bucket.expires_ms = tokens, now, now + full_after + 1
+                buckets[key] = bucket
         else:
-            retry_ms = math.ceil((cost - tokens) / rate)
-        return TakeResult(
-            allowed=allowed,
-            remaining=math.floor(tokens) + spare,
-            retry_after_ms=retry_ms,
-            full_after_ms=math.ceil((capacity - tokens) / rate),
-            now_ms=int(now),
-        )
+            if extra is not None and spare >= cost:
+                extra.tokens -= cost
+                spare = extra.tokens
+                allowed = True
+            elif cost > capacity:
+                retry_ms = window_ms
+            else:
+                retry_ms = math.ceil((cost - tokens) / rate)
+            full_after = math.ceil((capacity - tokens) / rate)
+        # Positional: built for every check (see TakeResult's field order).
+        return TakeResult(allowed, math.floor(tokens) + spare, retry_ms, full_after, int(now))
 
     def _live_extra(self, key: str, now: float) -> _Extra | None:
         extra = self._extras.get(key)
@@ -96,12 +105,10 @@ class MemoryBucketStore:
 
     def _prune(self, now: float) -> None:
         """Drop expired entries from the front of each dict (amortised O(1) per call)."""
-        for table in (self._buckets, self._extras):
-            for _ in range(_PRUNE_PER_CALL):
-                oldest = next(iter(table), None)
-                if oldest is None or table[oldest].expires_ms > now:
-                    break
-                del table[oldest]
+        if self._buckets and next(iter(self._buckets.values())).expires_ms <= now:
+            _drop_expired(self._buckets, now)
+        if self._extras and next(iter(self._extras.values())).expires_ms <= now:
+            _drop_expired(self._extras, now)
 
     async def grant_extra(self, key: str, tokens: int, ttl_ms: int) -> ExtraTokens:
         now = self._now_ms()
@@ -138,3 +145,12 @@ class MemoryBucketStore:
 
     async def aclose(self) -> None:
         return None
+
+
+def _drop_expired(table: dict[str, _Bucket] | dict[str, _Extra], now: float) -> None:
+    """Drop up to `_PRUNE_PER_CALL` expired entries from the front of `table` (write order)."""
+    for _ in range(_PRUNE_PER_CALL):
+        oldest = next(iter(table), None)
+        if oldest is None or table[oldest].expires_ms > now:
+            break
+        del table[oldest]
