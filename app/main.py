@@ -44,7 +44,7 @@ from app.validation.fastapi_errors import install_validation_error_handler
 
 logger = logging.getLogger(__name__)
 UNLIMITED_PATHS = frozenset({"/health", "/health/detailed", "/metrics"})
-UNSCREENED_PREFIXES = ("/health", "/metrics")
+NOT_VALIDATED_PREFIXES = ("/health", "/metrics")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -87,11 +87,12 @@ def install_middleware(
     """Add the runtime's middleware stack to `app` (public for benchmarks and embedders).
 
     Probes and scrapes (`/health*`, `/metrics`) are neither rate limited nor screened: a load
-    balancer or Prometheus must never be refused, and they carry no user input.
+    balancer or Prometheus must never be refused, and they carry no user input. Paths in
+    VALIDATION_UNSCREENED_PATHS keep the body-size limit but skip injection screening.
     """
     # `add_middleware` wraps what was added before: add innermost first.
     app.add_middleware(ValidationMiddleware, settings=settings, registry=collector.registry,
-                       exempt_paths=UNSCREENED_PREFIXES)
+                       exempt_paths=NOT_VALIDATED_PREFIXES)
     if limiter is not None:
         key_func: KeyFunc = build_key_func(settings)
         app.add_middleware(RateLimitMiddleware, limiter=limiter, key_func=key_func,

@@ -28,9 +28,15 @@ class ClientDisconnected(Exception):
     """The client went away before the body was complete (answer nothing)."""
 
 
+_CONTENT_LENGTH = b"content-length"
+
+
 def declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
     """The Content-Length header as an int, None if absent; several must all agree."""
-    values = {value.strip() for name, value in headers if name.lower() == b"content-length"}
+    values: set[bytes] = set()
+    for name, value in headers:  # lengths first: most headers are not this one
+        if len(name) == len(_CONTENT_LENGTH) and name.lower() == _CONTENT_LENGTH:
+            values.add(value.strip())
     if not values:
         return None
     if len(values) > 1:
@@ -43,10 +49,16 @@ def declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
 
 async def read_body(receive: Receive, limit: int) -> bytes:
     """The whole body, or BodyTooLarge as soon as more than `limit` bytes have arrived."""
+    first = await receive()
+    if first["type"] == "http.request" and not first.get("more_body", False):
+        body: bytes = first.get("body", b"")  # the usual case: the whole body in one message
+        if len(body) > limit:
+            raise BodyTooLarge
+        return body
     chunks: list[bytes] = []
     size = 0
+    message = first
     while True:
-        message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnected
         chunk = message.get("body", b"")
@@ -56,6 +68,7 @@ async def read_body(receive: Receive, limit: int) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+        message = await receive()
 
 
 def replaying(body: bytes, receive: Receive) -> Receive:

@@ -311,3 +311,67 @@ async def test_text_in_its_declared_charset_is_accepted() -> None:
             "/echo", content=b"caf\xe9", headers={"content-type": "text/plain; charset=latin-1"}
         )
     assert response.status_code == 200
+
+
+SQL_VALUE = "SELECT id FROM t WHERE a = 1"
+
+
+def _unscreened(events: list[SuspiciousInput], **settings: Any) -> ValidationMiddleware:
+    """/notes unscreened through the setting, the way create_control_app configures it."""
+    return ValidationMiddleware(
+        _fastapi(),
+        Settings(max_body_bytes=LIMIT, validation_unscreened_paths=["/notes"], **settings),
+        on_suspicious=events.append,
+    )
+
+
+async def test_unscreened_paths_accept_values_that_look_like_sql(
+    events: list[SuspiciousInput],
+) -> None:
+    async with await _client(_unscreened(events)) as client:
+        response = await client.post("/notes?q=%27%20or%201%3D1--", json={"text": SQL_VALUE})
+    assert response.status_code == 200
+    assert response.json() == {"text": SQL_VALUE}
+    assert events == []  # not judged at all: neither refused nor counted
+
+
+async def test_unscreened_paths_keep_the_body_size_limit(events: list[SuspiciousInput]) -> None:
+    too_large = {"text": SQL_VALUE + " " + "x" * LIMIT}
+
+    async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: counted while streaming
+        for chunk in (b'{"text": "', b"x" * LIMIT, b'"}'):
+            yield chunk
+
+    async with await _client(_unscreened(events)) as client:
+        declared = await client.post("/notes", json=too_large)
+        streamed = await client.post(
+            "/notes", content=chunked(), headers={"content-type": "application/json"}
+        )
+    assert declared.status_code == 413
+    assert streamed.status_code == 413
+
+
+async def test_unscreened_paths_still_refuse_what_would_crash_the_app(
+    events: list[SuspiciousInput],
+) -> None:
+    app = _unscreened(events, validation_mode=ValidationMode.REPORT)
+    async with await _client(app) as client:
+        surrogate = await client.post(
+            "/notes", content=b'{"text": "\\ud800"}', headers={"content-type": "application/json"}
+        )
+    assert surrogate.status_code == 400
+    assert surrogate.json() == {"detail": "$.text holds a lone UTF-16 surrogate"}
+
+
+async def test_paths_outside_the_unscreened_ones_are_still_screened(
+    events: list[SuspiciousInput],
+) -> None:
+    app = ValidationMiddleware(
+        _fastapi(), _settings(), unscreened_paths=["/notes"], on_suspicious=events.append
+    )
+    async with await _client(app) as client:
+        echoed = await client.post("/echo", json={"text": SQL_VALUE})
+        searched = await client.get("/search", params={"q": SQL_VALUE})
+        sibling = await client.post("/notes-admin", json={"text": SQL_VALUE})
+    assert (echoed.status_code, searched.status_code, sibling.status_code) == (400, 400, 400)
+    assert [e.path for e in events] == ["/echo", "/search", "/notes-admin"]
