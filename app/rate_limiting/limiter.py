@@ -82,21 +82,28 @@ class TokenBucketRateLimiter:
             raise ValueError(f"key must be 1..{MAX_KEY_LENGTH} characters, got {len(key)}")
         if not 1 <= cost <= self._limit:
             raise ValueError(f"cost must be in 1..{self._limit}, got {cost}")
-        capacity = self.current_limit()
-        if self.failure.circuit_open():
-            return self._fail(capacity, BackendUnavailableError("circuit_open", "breaker open"))
+        throttling = self.throttling  # current_limit(), inline: this runs for every request
+        capacity = self._limit if throttling is None else throttling.effective_limit(self._limit)
         request = TakeRequest(key, capacity, self._window_ms, cost)
-        try:
-            if self._take_now is not None:
-                [result] = self._take_now([request])
-            elif self._store_bounded:
-                [result] = await self.store.take([request])
-            else:
-                async with self.failure.timeout():
+        if self._take_now is not None:
+            # In process: no backend to wait for or to lose, so no timer and no breaker. An
+            # exception (a bug) still takes the failure path rather than becoming a 500.
+            try:
+                result = self._take_now(request)
+            except Exception as error:
+                return self._fail(capacity, error)
+        else:
+            if self.failure.circuit_open():
+                return self._fail(capacity, BackendUnavailableError("circuit_open", "breaker open"))
+            try:
+                if self._store_bounded:
                     [result] = await self.store.take([request])
-        except Exception as error:  # any backend failure takes the documented path, never a 500
-            return self._fail(capacity, error)
-        self.failure.record_success()
+                else:
+                    async with self.failure.timeout():
+                        [result] = await self.store.take([request])
+            except Exception as error:  # any backend failure takes the documented path, never a 500
+                return self._fail(capacity, error)
+            self.failure.record_success()
         self.observer.decision("allowed" if result.allowed else "refused")
         return RateLimitDecision(  # positional: allowed, limit, remaining, reset_at, retry_after
             result.allowed,

@@ -8,7 +8,7 @@ several (use Redis there).
 
 Memory stays bounded by expiry, the way Redis TTLs bound the Redis store: every entry records when
 it is worthless again (a bucket when it would be full, burst tokens when they lapse), entries are
-kept in write order, and each call drops a few expired ones from the front.
+kept in write order, and each take drops a few expired ones from the front (amortised O(1)).
 """
 
 from __future__ import annotations
@@ -50,49 +50,52 @@ class MemoryBucketStore:
         """Whole milliseconds, as token_bucket.lua counts (so both stores round alike)."""
         return float(math.floor(self._clock() * 1000.0))
 
-    def take_now(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
-        """`take` without the await (`InProcessBucketStore`): the limiter's hot path."""
-        now = self._now_ms()
-        self._prune(now)
-        return [self._take_one(request, now) for request in requests]
+    def take_now(self, request: TakeRequest) -> TakeResult:
+        """One take, synchronously (`InProcessBucketStore`): the limiter's path for every request.
 
-    async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
-        return self.take_now(requests)
-
-    def _take_one(self, request: TakeRequest, now: float) -> TakeResult:
+        Written as one frame with the common case (tokens left, no burst grant) first: in a busy
+        server each call and each line on this path costs far more than its arithmetic."""
+        now = float(math.floor(self._clock() * 1000.0))  # as `_now_ms`
+        buckets = self._buckets
+        if buckets and next(iter(buckets.values())).expires_ms <= now:
+            _drop_expired(buckets, now)
+        if self._extras:  # burst grants are rare: only then is there a second table to look at
+            self._prune_extras(now)
         key, capacity_tokens, window_ms, cost = request
         capacity = float(capacity_tokens)
         rate = capacity / window_ms
-        buckets = self._buckets
         bucket = buckets.get(key)
-        tokens = capacity
-        if bucket is not None and bucket.expires_ms > now:
+        if bucket is None or bucket.expires_ms <= now:
+            tokens = capacity
+        else:
             tokens = min(capacity, bucket.tokens + max(0.0, now - bucket.at_ms) * rate)
         extra = self._live_extra(key, now) if self._extras else None
         spare = extra.tokens if extra is not None else 0
-        allowed, retry_ms = False, 0
         if tokens >= cost:
             tokens -= cost
-            allowed = True
             full_after = math.ceil((capacity - tokens) / rate)
             if bucket is None:
                 buckets[key] = _Bucket(tokens, now, now + full_after + 1)
-            else:  # moved to the end: dict order = write order (what _prune relies on)
+            else:  # moved to the end: dict order = write order (what _drop_expired relies on)
                 del buckets[key]
                 bucket.tokens, bucket.at_ms, bucket.expires_ms = tokens, now, now + full_after + 1
                 buckets[key] = bucket
+            # Positional: built for every check (see TakeResult's field order).
+            return TakeResult(True, math.floor(tokens) + spare, 0, full_after, int(now))
+        allowed, retry_ms = False, 0
+        if extra is not None and spare >= cost:
+            extra.tokens -= cost
+            spare = extra.tokens
+            allowed = True
+        elif cost > capacity:
+            retry_ms = window_ms
         else:
-            if extra is not None and spare >= cost:
-                extra.tokens -= cost
-                spare = extra.tokens
-                allowed = True
-            elif cost > capacity:
-                retry_ms = window_ms
-            else:
-                retry_ms = math.ceil((cost - tokens) / rate)
-            full_after = math.ceil((capacity - tokens) / rate)
-        # Positional: built for every check (see TakeResult's field order).
+            retry_ms = math.ceil((cost - tokens) / rate)
+        full_after = math.ceil((capacity - tokens) / rate)
         return TakeResult(allowed, math.floor(tokens) + spare, retry_ms, full_after, int(now))
+
+    async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
+        return [self.take_now(request) for request in requests]
 
     def _live_extra(self, key: str, now: float) -> _Extra | None:
         extra = self._extras.get(key)
@@ -103,11 +106,8 @@ class MemoryBucketStore:
             return None
         return extra
 
-    def _prune(self, now: float) -> None:
-        """Drop expired entries from the front of each dict (amortised O(1) per call)."""
-        if self._buckets and next(iter(self._buckets.values())).expires_ms <= now:
-            _drop_expired(self._buckets, now)
-        if self._extras and next(iter(self._extras.values())).expires_ms <= now:
+    def _prune_extras(self, now: float) -> None:
+        if next(iter(self._extras.values())).expires_ms <= now:
             _drop_expired(self._extras, now)
 
     async def grant_extra(self, key: str, tokens: int, ttl_ms: int) -> ExtraTokens:

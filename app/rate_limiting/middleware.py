@@ -93,7 +93,12 @@ class RateLimitMiddleware:
         if in_flight is not None:
             in_flight.enter()  # counted from the check on: a request waiting on Redis is load too
         try:
-            decision = await self.limiter.check(self._key(scope))
+            try:
+                key = self.key_func(scope)
+            except Exception:  # a broken key function must not become a 500: share one bucket
+                logger.exception("rate-limit key function failed; using the shared fallback key")
+                key = FALLBACK_KEY
+            decision = await self.limiter.check(key)
             if not decision.allowed:
                 await self._refuse(send, decision)
                 return
@@ -108,13 +113,6 @@ class RateLimitMiddleware:
         finally:
             if in_flight is not None:
                 in_flight.exit()
-
-    def _key(self, scope: Scope) -> str:
-        try:
-            return self.key_func(scope)
-        except Exception:  # a broken key function must not become a 500: share one bucket
-            logger.exception("rate-limit key function failed; using the shared fallback key")
-            return FALLBACK_KEY
 
     async def _refuse(self, send: Send, decision: RateLimitDecision) -> None:
         status, body = refusal_body(decision, self.window_seconds)

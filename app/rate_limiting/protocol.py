@@ -116,13 +116,13 @@ class BucketStore(Protocol):
 class InProcessBucketStore(BucketStore, Protocol):
     """A store that answers without I/O (the in-memory store).
 
-    `take_now` is `take` without the await. The limiter calls it directly: there is nothing to
-    wait for, so no timeout needs arming around it (an `asyncio.timeout` costs more than the
-    in-memory check itself), and no coroutine is created per request.
+    `take_now` is `take` of one request without the await. The limiter calls it directly: there
+    is nothing to wait for, so no timeout needs arming around it (an `asyncio.timeout` costs more
+    than the in-memory check itself), and no coroutine or list is made per request.
     """
 
-    def take_now(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
-        """Take tokens for every request, synchronously; results in the same order."""
+    def take_now(self, request: TakeRequest) -> TakeResult:
+        """Take tokens for one request, synchronously."""
         ...
 
 

@@ -4,13 +4,14 @@ The limit is enforced twice: against `Content-Length` before a single byte is re
 client gets its 413 before uploading, and `Expect: 100-continue` is never answered), and by
 counting the bytes of `http.request` messages as they arrive (chunked bodies, or a client that
 lies about its length). At most `limit` bytes, plus the one message that crossed the line,
-are ever held in memory.
+are ever held in memory. An HTTP/1.x GET or HEAD that announces no body is not read at all
+(`is_bodyless`): most requests are those, and reading nothing is the cheapest read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from typing import Any, NamedTuple
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -29,14 +30,55 @@ class ClientDisconnected(Exception):
 
 
 _CONTENT_LENGTH = b"content-length"
+_TRANSFER_ENCODING = b"transfer-encoding"
+_BODYLESS_METHODS = frozenset({"GET", "HEAD"})
+_FRAMED_VERSIONS = frozenset({"1.0", "1.1"})
+
+
+class Framing(NamedTuple):
+    """What the request headers say about its body."""
+
+    length: int | None  # Content-Length; None when absent
+    transfer_encoded: bool  # a Transfer-Encoding header is present (a chunked body)
+
+
+def body_framing(headers: Iterable[tuple[bytes, bytes]]) -> Framing:
+    """Content-Length (several must all agree) and whether Transfer-Encoding is present."""
+    values: set[bytes] = set()
+    transfer_encoded = False
+    for name, value in headers:
+        size = len(name)  # lengths first: most headers are neither
+        if size == len(_CONTENT_LENGTH) and name.lower() == _CONTENT_LENGTH:
+            values.add(value.strip())
+        elif size == len(_TRANSFER_ENCODING) and name.lower() == _TRANSFER_ENCODING:
+            transfer_encoded = True
+    return Framing(_parse_length(values), transfer_encoded)
 
 
 def declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
     """The Content-Length header as an int, None if absent; several must all agree."""
-    values: set[bytes] = set()
-    for name, value in headers:  # lengths first: most headers are not this one
-        if len(name) == len(_CONTENT_LENGTH) and name.lower() == _CONTENT_LENGTH:
-            values.add(value.strip())
+    return body_framing(headers).length
+
+
+def is_bodyless(scope: Mapping[str, Any], framing: Framing) -> bool:
+    """True for an HTTP/1.x GET or HEAD whose headers announce no body.
+
+    Such a request has no body (RFC 9112 section 6.3: without Content-Length or
+    Transfer-Encoding a request body has length zero), so there is nothing to read, count or
+    replay, and the app gets the server's own `receive`. GET and HEAD only: their handlers do not
+    read bodies, so how a client that hung up is seen stays as it was for everything else (the
+    middleware reads the body first and answers nothing). Never for HTTP/2, where a body needs
+    neither header.
+    """
+    return (
+        not framing.transfer_encoded
+        and not framing.length
+        and scope.get("method") in _BODYLESS_METHODS
+        and scope.get("http_version") in _FRAMED_VERSIONS
+    )
+
+
+def _parse_length(values: set[bytes]) -> int | None:
     if not values:
         return None
     if len(values) > 1:

@@ -6,7 +6,8 @@ context variables). Per HTTP request it:
 1. refuses a body whose Content-Length is over `settings.max_body_bytes` (413) or malformed
    (400), before reading anything;
 2. reads the body, counting bytes as they stream in, and answers 413 the moment the limit is
-   passed, so a 50 MB upload never reaches memory or the app;
+   passed, so a 50 MB upload never reaches memory or the app (an HTTP/1.x GET or HEAD that
+   announces no body is not read: it has none, see `body_limit.is_bodyless`);
 3. screens the query string, and the body when it is JSON or a form, with `DataSanitizer`;
 4. on a finding, in `block` mode answers 400 naming the field and the reason; in `report` mode
    logs it, counts it and lets the request through with its body intact (replayed to the app).
@@ -35,7 +36,8 @@ from app.validation.body_limit import (
     BodyTooLarge,
     ClientDisconnected,
     MalformedContentLength,
-    declared_length,
+    body_framing,
+    is_bodyless,
     read_body,
     replaying,
 )
@@ -168,20 +170,24 @@ class ValidationMiddleware:
             return
         headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
         try:
-            length = declared_length(headers)
+            framing = body_framing(headers)
         except MalformedContentLength as error:
             await _respond(send, 400, {"detail": str(error)})
             return
-        if length is not None and length > self.max_body_bytes:
+        if framing.length is not None and framing.length > self.max_body_bytes:
             await self._too_large(send)
             return
-        try:
-            body = await read_body(receive, self.max_body_bytes)
-        except BodyTooLarge:
-            await self._too_large(send)
-            return
-        except ClientDisconnected:
-            return
+        if is_bodyless(scope, framing):  # most requests: nothing to read, screen or replay
+            body, app_receive = b"", receive
+        else:
+            try:
+                body = await read_body(receive, self.max_body_bytes)
+            except BodyTooLarge:
+                await self._too_large(send)
+                return
+            except ClientDisconnected:
+                return
+            app_receive = replaying(body, receive)
         detector: ThreatDetector = self.sanitizer
         if self.unscreened_paths and is_covered(scope["path"], self.unscreened_paths):
             detector = NO_SCREENING
@@ -208,7 +214,7 @@ class ValidationMiddleware:
                     },
                 )
                 return
-        await self.app(scope, replaying(body, receive), send)
+        await self.app(scope, app_receive, send)
 
     def _scan(
         self, scope: Scope, headers: list[tuple[bytes, bytes]], body: bytes,

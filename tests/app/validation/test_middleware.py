@@ -375,3 +375,76 @@ async def test_paths_outside_the_unscreened_ones_are_still_screened(
         sibling = await client.post("/notes-admin", json={"text": SQL_VALUE})
     assert (echoed.status_code, searched.status_code, sibling.status_code) == (400, 400, 400)
     assert [e.path for e in events] == ["/echo", "/search", "/notes-admin"]
+
+
+def _raw_scope(method: str, headers: list[tuple[bytes, bytes]], http_version: str = "1.1",
+               query: bytes = b"") -> dict[str, Any]:
+    return {"type": "http", "http_version": http_version, "method": method, "path": "/any",
+            "query_string": query, "headers": headers}
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "http_version", "read_by_middleware"),
+    [
+        ("GET", [], "1.1", False),  # no body possible: the app gets the server's own receive
+        ("HEAD", [(b"content-length", b"0")], "1.0", False),
+        ("GET", [(b"content-length", b"12")], "1.1", True),
+        ("GET", [(b"transfer-encoding", b"chunked")], "1.1", True),
+        ("GET", [], "2", True),  # HTTP/2 bodies need neither header
+        ("POST", [], "1.1", True),  # a client that hangs up is answered with nothing, as always
+    ],
+)
+async def test_only_bodies_that_can_exist_are_read(
+    method: str, headers: list[tuple[bytes, bytes]], http_version: str, read_by_middleware: bool
+) -> None:
+    seen: list[Any] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(receive)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        raise AssertionError("nothing to refuse here")
+
+    await ValidationMiddleware(inner, _settings())(
+        _raw_scope(method, headers, http_version), receive, send
+    )
+    assert (seen[0] is not receive) is read_by_middleware
+
+
+@pytest.mark.parametrize("headers", [[(b"content-length", b"17")],
+                                     [(b"transfer-encoding", b"chunked")]])
+async def test_a_get_with_a_body_is_still_screened(headers: list[tuple[bytes, bytes]]) -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("the app must not see a refused body")
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"q=' or 1=1-- &a=b", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    form = [(b"content-type", b"application/x-www-form-urlencoded"), *headers]
+    await ValidationMiddleware(inner, _settings())(_raw_scope("GET", form), receive, send)
+    assert sent[0]["status"] == 400
+
+
+async def test_a_bodyless_get_still_has_its_query_screened() -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("the app must not see a refused query")
+
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("nothing to read")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = _raw_scope("GET", [], query=b"q=%3Cscript%3Ealert(1)%3C/script%3E")
+    await ValidationMiddleware(inner, _settings())(scope, receive, send)
+    assert sent[0]["status"] == 400
