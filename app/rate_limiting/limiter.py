@@ -84,15 +84,15 @@ class TokenBucketRateLimiter:
             raise ValueError(f"cost must be in 1..{self._limit}, got {cost}")
         throttling = self.throttling  # current_limit(), inline: this runs for every request
         capacity = self._limit if throttling is None else throttling.effective_limit(self._limit)
-        request = TakeRequest(key, capacity, self._window_ms, cost)
         if self._take_now is not None:
             # In process: no backend to wait for or to lose, so no timer and no breaker. An
             # exception (a bug) still takes the failure path rather than becoming a 500.
             try:
-                result = self._take_now(request)
+                result = self._take_now(key, capacity, self._window_ms, cost)
             except Exception as error:
                 return self._fail(capacity, error)
         else:
+            request = TakeRequest(key, capacity, self._window_ms, cost)
             if self.failure.circuit_open():
                 return self._fail(capacity, BackendUnavailableError("circuit_open", "breaker open"))
             try:

@@ -8,7 +8,8 @@ several (use Redis there).
 
 Memory stays bounded by expiry, the way Redis TTLs bound the Redis store: every entry records when
 it is worthless again (a bucket when it would be full, burst tokens when they lapse), entries are
-kept in write order, and each take drops a few expired ones from the front (amortised O(1)).
+kept in write order, and takes drop the expired ones from the front, at most once per millisecond
+(each entry is dropped once: amortised O(1) per take).
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.rate_limiting.protocol import Clock, ExtraTokens, TakeRequest, TakeResult
-
-_PRUNE_PER_CALL = 32
 
 
 @dataclass(slots=True)
@@ -45,35 +44,34 @@ class MemoryBucketStore:
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
         self._extras: dict[str, _Extra] = {}
+        self._next_prune_ms = 0.0
 
     def _now_ms(self) -> float:
         """Whole milliseconds, as token_bucket.lua counts (so both stores round alike)."""
         return float(math.floor(self._clock() * 1000.0))
 
-    def take_now(self, request: TakeRequest) -> TakeResult:
-        """One take, synchronously (`InProcessBucketStore`): the limiter's path for every request.
+    def take_now(self, key: str, capacity: int, window_ms: int, cost: int = 1) -> TakeResult:
+        """One take (a `TakeRequest`'s fields), synchronously (`InProcessBucketStore`): the
+        limiter's path for every request.
 
         Written as one frame with the common case (tokens left, no burst grant) first: in a busy
         server each call and each line on this path costs far more than its arithmetic."""
         now = float(math.floor(self._clock() * 1000.0))  # as `_now_ms`
+        if now >= self._next_prune_ms:
+            self._prune(now)
         buckets = self._buckets
-        if buckets and next(iter(buckets.values())).expires_ms <= now:
-            _drop_expired(buckets, now)
-        if self._extras:  # burst grants are rare: only then is there a second table to look at
-            self._prune_extras(now)
-        key, capacity_tokens, window_ms, cost = request
-        capacity = float(capacity_tokens)
-        rate = capacity / window_ms
+        size = float(capacity)  # tokens a full bucket holds
+        rate = size / window_ms
         bucket = buckets.get(key)
         if bucket is None or bucket.expires_ms <= now:
-            tokens = capacity
+            tokens = size
         else:
-            tokens = min(capacity, bucket.tokens + max(0.0, now - bucket.at_ms) * rate)
+            tokens = min(size, bucket.tokens + max(0.0, now - bucket.at_ms) * rate)
         extra = self._live_extra(key, now) if self._extras else None
         spare = extra.tokens if extra is not None else 0
         if tokens >= cost:
             tokens -= cost
-            full_after = math.ceil((capacity - tokens) / rate)
+            full_after = math.ceil((size - tokens) / rate)
             if bucket is None:
                 buckets[key] = _Bucket(tokens, now, now + full_after + 1)
             else:  # moved to the end: dict order = write order (what _drop_expired relies on)
@@ -87,15 +85,15 @@ class MemoryBucketStore:
             extra.tokens -= cost
             spare = extra.tokens
             allowed = True
-        elif cost > capacity:
+        elif cost > size:
             retry_ms = window_ms
         else:
             retry_ms = math.ceil((cost - tokens) / rate)
-        full_after = math.ceil((capacity - tokens) / rate)
+        full_after = math.ceil((size - tokens) / rate)
         return TakeResult(allowed, math.floor(tokens) + spare, retry_ms, full_after, int(now))
 
     async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
-        return [self.take_now(request) for request in requests]
+        return [self.take_now(*request) for request in requests]
 
     def _live_extra(self, key: str, now: float) -> _Extra | None:
         extra = self._extras.get(key)
@@ -106,9 +104,12 @@ class MemoryBucketStore:
             return None
         return extra
 
-    def _prune_extras(self, now: float) -> None:
-        if next(iter(self._extras.values())).expires_ms <= now:
-            _drop_expired(self._extras, now)
+    def _prune(self, now: float) -> None:
+        """Drop the expired entries at the front of each table, once per millisecond at most:
+        every entry is dropped once, so the work is O(1) per take on average."""
+        self._next_prune_ms = now + 1.0
+        _drop_expired(self._buckets, now)
+        _drop_expired(self._extras, now)
 
     async def grant_extra(self, key: str, tokens: int, ttl_ms: int) -> ExtraTokens:
         now = self._now_ms()
@@ -148,9 +149,9 @@ class MemoryBucketStore:
 
 
 def _drop_expired(table: dict[str, _Bucket] | dict[str, _Extra], now: float) -> None:
-    """Drop up to `_PRUNE_PER_CALL` expired entries from the front of `table` (write order)."""
-    for _ in range(_PRUNE_PER_CALL):
-        oldest = next(iter(table), None)
-        if oldest is None or table[oldest].expires_ms > now:
-            break
+    """Drop expired entries from the front of `table` (write order) up to the first live one."""
+    while table:
+        oldest = next(iter(table))
+        if table[oldest].expires_ms > now:
+            return
         del table[oldest]

@@ -118,11 +118,11 @@ class InProcessBucketStore(BucketStore, Protocol):
 
     `take_now` is `take` of one request without the await. The limiter calls it directly: there
     is nothing to wait for, so no timeout needs arming around it (an `asyncio.timeout` costs more
-    than the in-memory check itself), and no coroutine or list is made per request.
+    than the in-memory check itself), and no coroutine, list or request record is made.
     """
 
-    def take_now(self, request: TakeRequest) -> TakeResult:
-        """Take tokens for one request, synchronously."""
+    def take_now(self, key: str, capacity: int, window_ms: int, cost: int = 1) -> TakeResult:
+        """Take tokens for one request (the fields of a `TakeRequest`), synchronously."""
         ...
 
 
