@@ -137,6 +137,11 @@ class Target(Protocol):
         """Make the app look exactly like the snapshot (instances, weights, stable version)."""
         ...
 
+    @property
+    def snapshot_retention(self) -> timedelta:
+        """How long snapshots are kept and restorable (72 h by default, configurable)."""
+        ...
+
     def prune_snapshots(self, app: str, older_than: timedelta) -> list[str]: ...
 
     # Workload ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 
+from flows.gate import prefect_gate
 from flows.model import Phase, Rollout
 from flows.reconcile import Deps, replicas_of
 from flows.reporting import PrefectReporter
@@ -69,7 +70,8 @@ def drive_rollout(spec: RolloutSpec, target_name: str, follow: bool) -> Rollout:
             logger.info("%s [%s] %s", new.phase, new.step, new.reason)
             reporter.update(new)
 
-        final = drive(rollout, deps, follow=follow, on_change=on_change)
+        gate = prefect_gate(target) if follow else None
+        final = drive(rollout, deps, follow=follow, on_change=on_change, gate=gate)
         reporter.finish(final)
     return final
 

@@ -6,7 +6,6 @@ look like at a given step and then makes it so. That keeps every step safe to re
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -105,28 +104,3 @@ def rolling_weights(batch: Batch, stable: str | None, candidate: str) -> dict[st
     new_share = round(100 * batch.new / (batch.new + batch.old))
     new_share = min(99, max(1, new_share))
     return {stable: 100 - new_share, candidate: new_share}
-
-
-def replica_split(total: int, weight: int) -> tuple[int, int]:
-    """(stable, canary) replica counts that approximate `weight` percent on `total` replicas.
-
-    Used by replica-ratio routers, where traffic follows pod counts. The canary gets
-    ceil(total × weight / 100) replicas, but while 0 < weight < 100 both sides keep at least one
-    so neither version disappears mid-rollout (as Argo's basic canary does).
-
-    >>> [replica_split(4, w) for w in (0, 5, 10, 50, 100)]
-    [(4, 0), (3, 1), (3, 1), (2, 2), (0, 4)]
-    >>> replica_split(1, 50)
-    (1, 1)
-    """
-    if total < 1:
-        raise ValueError(f"total replicas must be at least 1, got {total}")
-    if not 0 <= weight <= 100:
-        raise ValueError(f"weight {weight} is outside 0..100")
-    if weight == 0:
-        return total, 0
-    if weight == 100:
-        return 0, total
-    canary = max(1, math.ceil(total * weight / 100))
-    stable = max(1, total - canary)
-    return stable, canary

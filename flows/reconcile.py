@@ -73,6 +73,8 @@ def dwell_of(rollout: Rollout) -> float:
     spec = rollout.spec
     if spec.strategy is Strategy.BLUE_GREEN and rollout.step >= 1:
         return spec.keep_previous_seconds
+    if spec.strategy is Strategy.CANARY:
+        return spec.dwell(rollout.step)
     return spec.step_interval_seconds
 
 

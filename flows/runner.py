@@ -87,11 +87,13 @@ def drive(
     follow: bool = True,
     sleep: Callable[[float], None] = time.sleep,
     on_change: Callable[[Rollout], None] | None = None,
+    gate: Callable[[Rollout], None] | None = None,
 ) -> Rollout:
     """Tick until terminal (or, with `follow=False`, until the rollout only waits for time).
 
     While it waits it wakes at least every second to pick up `abort`/`promote` commands, so a
-    person never waits a whole canary interval for an abort to take effect.
+    person never waits a whole canary interval for an abort to take effect. At a manual gate
+    (`Paused`) it calls `gate`, which waits for a person's decision and posts it as a command.
     """
     failures = 0
     while not rollout.terminal:
@@ -100,15 +102,18 @@ def drive(
         try:
             new = advance(rollout, deps)
         except Exception:
-            # Only a failing rollback raises out of a tick: retry with backoff, then give up and
-            # leave the record in RollingBack for `floodgate resume`.
+            # A tick raises only when it cannot record its outcome or a rollback fails: retry
+            # with backoff, then give up and leave the record for `floodgate resume`.
             failures += 1
             if failures >= ROLLBACK_ATTEMPTS:
                 raise
-            log.exception("rollback attempt %d failed; retrying", failures)
+            log.exception("tick in %s failed (attempt %d); retrying", rollout.phase, failures)
             sleep(2.0 ** (failures - 1))
             continue
-        if new is rollout:
+        failures = 0
+        if new is rollout and gate is not None and rollout.phase is Phase.PAUSED:
+            gate(rollout)
+        elif new is rollout:
             sleep(_pause(rollout, deps.now()))
         elif on_change is not None:
             on_change(new)

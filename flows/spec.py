@@ -6,30 +6,28 @@ form (enums, bounds and descriptions become form widgets) and validates runs ser
 
 from __future__ import annotations
 
-import re
-from enum import StrEnum
-from itertools import pairwise
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from blocks.policy import AnalysisPolicy
+from blocks.rollout_terms import (
+    DEFAULT_CANARY_STEPS,
+    AppName,
+    Strategy,
+    Version,
+    check_env,
+    check_steps,
+)
 
-APP_NAME = r"^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$"
-VERSION = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
-ENV_KEY = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
-
-AppName = Annotated[str, Field(pattern=APP_NAME, description="DNS-label app name.")]
-Version = Annotated[str, Field(pattern=VERSION, description="Version label, e.g. v2 or 2.4.1.")]
-
-DEFAULT_CANARY_STEPS = (5, 10, 50, 100)
-
-
-class Strategy(StrEnum):
-    BLUE_GREEN = "blue-green"
-    CANARY = "canary"
-    ROLLING = "rolling"
-
+__all__ = ["HealthCheck", "RolloutSpec", "Strategy", "Validation"]
 
 class HealthCheck(BaseModel):
     """Step 3: HTTP checks of every new instance, retried as a Prefect task."""
@@ -81,6 +79,10 @@ class RolloutSpec(BaseModel):
     step_interval_seconds: float = Field(
         60, ge=0, le=7 * 86_400, description="Dwell at each canary step before its analysis."
     )
+    step_intervals_seconds: list[Annotated[float, Field(ge=0, le=7 * 86_400)]] | None = Field(
+        None,
+        description="Dwell per canary step (one per step); overrides step_interval_seconds.",
+    )
     batch_size: int = Field(1, ge=1, le=100, description="Rolling: instances replaced at once.")
     min_healthy: int | None = Field(
         None, ge=0, description="Rolling: never fewer healthy instances (default: replicas)."
@@ -89,7 +91,10 @@ class RolloutSpec(BaseModel):
         30, ge=0, le=86_400, description="Blue-green: how long blue stays up after the switch."
     )
     pause_before_promote: bool = Field(
-        False, description="Wait for `floodgate promote` before the final step."
+        False, description="Wait for `floodgate promote` (or the Prefect UI) before the last step."
+    )
+    pause_timeout_seconds: float = Field(
+        86_400, ge=60, le=30 * 86_400, description="No decision at the gate in time: abort."
     )
     health: HealthCheck = Field(default_factory=HealthCheck, description="Step 3, below.")
     analysis: AnalysisPolicy = Field(default_factory=AnalysisPolicy, description="Step 4, below.")
@@ -98,25 +103,30 @@ class RolloutSpec(BaseModel):
     @field_validator("env")
     @classmethod
     def _env_keys(cls, env: dict[str, str]) -> dict[str, str]:
-        for key, value in env.items():
-            if not re.match(ENV_KEY, key):
-                raise ValueError(f"env key {key!r} is not a valid variable name")
-            if "\x00" in value:
-                raise ValueError(f"env value of {key} contains a NUL byte")
+        check_env(env)
         return env
 
     @field_validator("steps")
     @classmethod
     def _steps(cls, steps: list[int]) -> list[int]:
-        if not steps:
-            raise ValueError("steps must not be empty")
-        if any(not 0 < s <= 100 for s in steps):
-            raise ValueError(f"every step must be in 1..100, got {steps}")
-        if any(b <= a for a, b in pairwise(steps)):
-            raise ValueError(f"steps must increase strictly, got {steps}")
-        if steps[-1] != 100:
-            raise ValueError(f"the last step must be 100, got {steps[-1]}")
+        check_steps(steps)
         return steps
+
+    @field_validator("step_intervals_seconds")
+    @classmethod
+    def _one_dwell_per_step(
+        cls, dwells: list[float] | None, info: ValidationInfo
+    ) -> list[float] | None:
+        steps = info.data.get("steps")
+        if dwells is not None and steps is not None and len(dwells) != len(steps):
+            raise ValueError(f"{len(dwells)} values for {len(steps)} steps")
+        return dwells
+
+    def dwell(self, step: int) -> float:
+        """Seconds to wait at canary step `step` before its analysis."""
+        if self.step_intervals_seconds is not None:
+            return self.step_intervals_seconds[min(step, len(self.step_intervals_seconds) - 1)]
+        return self.step_interval_seconds
 
     @model_validator(mode="after")
     def _rolling_bounds(self) -> RolloutSpec:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from datetime import timedelta
 
 from blocks.errors import InvalidSnapshot
 from blocks.metrics import MetricsSource
@@ -20,8 +19,6 @@ from flows.model import AnalysisRecord, Rollout, Verdict, utcnow
 from flows.plans import check_min_healthy
 from flows.spec import Strategy
 from flows.validation import check_config, check_dependencies, check_migrations
-
-SNAPSHOT_RETENTION = timedelta(hours=72)
 
 
 def candidate_env(rollout: Rollout, target: Target) -> dict[str, str]:
@@ -65,7 +62,7 @@ def check_plan(rollout: Rollout, app_replicas: int) -> list[str]:
 def take_snapshot(rollout: Rollout, target: Target) -> str:
     """Record how the app looks before the first change; prune snapshots past retention."""
     snapshot = target.snapshot(rollout.app)
-    target.prune_snapshots(rollout.app, SNAPSHOT_RETENTION)
+    target.prune_snapshots(rollout.app, target.snapshot_retention)
     return snapshot.id
 
 

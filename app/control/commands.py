@@ -41,6 +41,17 @@ async def send_command(
         phase = rollout.phase if rollout is not None else None
         raise ControlError(409, refusal, phase=phase)
     assert rollout is not None
+    if await _resume_gate(rollout, command, deployments):
+        return {
+            "status": "accepted",
+            "app": app,
+            "command": command,
+            "rollout_id": rollout.id,
+            "phase": rollout.phase,
+            "driver": {"kind": "gate", "flow_run_id": rollout.last_flow_run_id,
+                       "detail": "the flow run paused at the manual gate was resumed with it"},
+            "status_url": f"/rollouts/{app}",
+        }  # fmt: skip
     await in_thread(target.post_command, app, command)
     return {
         "status": "accepted",
@@ -51,6 +62,21 @@ async def send_command(
         "driver": await _ensure_driver(rollout, deployments, settings),
         "status_url": f"/rollouts/{app}",
     }
+
+
+async def _resume_gate(
+    rollout: RolloutView, command: Command, deployments: PrefectDeployments | None
+) -> bool:
+    """A rollout paused at the manual gate waits inside a paused Prefect flow run: resuming that
+    run with the decision is how the command reaches it (posting it as well would act twice)."""
+    if rollout.phase != "Paused" or deployments is None or not rollout.last_flow_run_id:
+        return False
+    try:
+        return await deployments.resume_paused(
+            rollout.last_flow_run_id, {"decision": command, "note": "via the control API"}
+        )
+    except ControlError:
+        return False  # Prefect unreachable: post the command; it is acted on once resumed
 
 
 async def _ensure_driver(

@@ -14,27 +14,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
-from enum import StrEnum
-from itertools import pairwise
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-APP_NAME = r"^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$"
-VERSION = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
-ENV_KEY = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+from blocks.rollout_terms import AppName, Strategy, Version, check_env, check_steps
+
 SNAPSHOT_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
-
-AppName = Annotated[str, Field(pattern=APP_NAME, description="DNS-label app name.")]
-Version = Annotated[str, Field(pattern=VERSION, description="Version label, e.g. v2 or 2.4.1.")]
-
-
-class Strategy(StrEnum):
-    BLUE_GREEN = "blue-green"
-    CANARY = "canary"
-    ROLLING = "rolling"
-
 
 def _finite(value: Any, where: str) -> None:
     """Refuse NaN/Infinity anywhere: JSON cannot carry them to Prefect (or back to a client)."""
@@ -80,26 +66,14 @@ class RolloutRequest(BaseModel):
     @field_validator("env")
     @classmethod
     def _env_keys(cls, env: dict[str, str]) -> dict[str, str]:
-        for key, value in env.items():
-            if not re.match(ENV_KEY, key):
-                raise ValueError(f"env key {key!r} is not a valid variable name")
-            if "\x00" in value:
-                raise ValueError(f"env value of {key} contains a NUL byte")
+        check_env(env)
         return env
 
     @field_validator("steps")
     @classmethod
     def _steps(cls, steps: list[int] | None) -> list[int] | None:
-        if steps is None:
-            return None
-        if not steps:
-            raise ValueError("steps must not be empty")
-        if any(not 0 < s <= 100 for s in steps):
-            raise ValueError(f"every step must be in 1..100, got {steps}")
-        if any(b <= a for a, b in pairwise(steps)):
-            raise ValueError(f"steps must increase strictly, got {steps}")
-        if steps[-1] != 100:
-            raise ValueError(f"the last step must be 100, got {steps[-1]}")
+        if steps is not None:
+            check_steps(steps)
         return steps
 
     @model_validator(mode="after")

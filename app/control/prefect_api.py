@@ -165,6 +165,19 @@ class PrefectDeployments:
         _expect(response, 200)
         return _json(response, FlowRunRef.from_api)
 
+    async def resume_paused(self, flow_run_id: str, run_input: dict[str, Any]) -> bool:
+        """Resume a run paused at Floodgate's manual gate with a decision; False if it is not
+        paused (any more)."""
+        run = await self.read_run(flow_run_id)
+        if run is None or run.state_type != "PAUSED":
+            return False
+        response = await self._call(
+            "POST", f"/flow_runs/{flow_run_id}/resume", {"run_input": run_input}
+        )
+        _expect(response, 200, 201)
+        status: Any = _json(response, lambda data: data.get("status"))
+        return bool(status == "ACCEPT")
+
     async def _filter(
         self, name: str, flow_run_filter: dict[str, Any], limit: int
     ) -> list[FlowRunRef]:

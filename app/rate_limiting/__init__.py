@@ -15,8 +15,8 @@ Wiring it into `app/main.py` (`create_app(settings)`)::
             in_flight=limiter.in_flight,              # feeds dynamic throttling (may be None)
             exempt_paths={"/health", "/metrics"},     # no check, no X-RateLimit-* headers
         )
-    # Redis: build the limiter inside `lifespan` with `redis=app.state.redis` to share the app's
-    # pool (the coalescing store pins one connection of it for good), else it opens its own.
+    # Redis: pass `redis=app.state.redis` so the limiter talks to the same server (URL, db, AUTH,
+    # TLS); it keeps one connection of its own beside that pool for its checks (see below).
     # lifespan:  await limiter.start()  ...  await limiter.aclose()
     # health:    ComponentCheck("rate_limiter", limiter.probe, critical=False)
 
@@ -39,7 +39,12 @@ Interfaces other parts rely on:
   Or pass ``observer=`` (any object with the `RateLimitObserver` methods) to route the events into
   your own `MetricsCollector`. Reuse ``limiter.observer`` for the quota manager.
 * Redis: ``RedisConfig.from_settings(settings, max_connections=N).build()`` returns a
-  ``redis.asyncio.Redis`` on a bounded blocking pool; pass it as ``redis=`` to share one pool.
+  ``redis.asyncio.Redis`` on a bounded blocking pool; pass it as ``redis=``. Checks and health
+  pings do not use that pool: each limiter opens ONE long-lived connection of its own
+  (`redis_connection.PipelinedConnection`, built from the client's URL options) and pipelines
+  every check on it; burst grants use the pool. Budget one connection per app process beyond
+  the pool. A client option that connection cannot honour (e.g. a credential provider) raises
+  `UnsupportedRedisOptionError` when the limiter is built.
 * Quotas: ``build_quota_manager(settings, [Quota("deploys", {QuotaPeriod.DAILY: 10})],
   redis=client, observer=limiter.observer)``; ``await manager.consume(team, "deploys")`` returns a
   `QuotaDecision` (map a refusal to 429 with ``decision.resets_at``).
@@ -48,7 +53,8 @@ Interfaces other parts rely on:
 
 Behaviour in one paragraph: a client's bucket holds RATE_LIMIT_REQUESTS tokens and refills them
 per RATE_LIMIT_WINDOW_SECONDS (continuous refill, no window edge). Redis does each check in one
-atomic Lua call using Redis time; concurrent checks are coalesced into one call. When Redis is down
+atomic Lua call using Redis time, on the limiter's own pipelined connection; concurrent checks are
+coalesced into one call (one round trip, one script run for the batch). When Redis is down
 or slower than REDIS_TIMEOUT_SECONDS the request is admitted (REDIS_FAILURE_MODE=open, default) or
 refused with 503 (closed); failures are counted and a breaker skips Redis for a cooldown. While
 this instance is loaded above 80 % (in-flight requests vs capacity, event-loop lag vs budget) the
@@ -87,6 +93,8 @@ from app.rate_limiting.quota import (
 from app.rate_limiting.quota_store import MemoryQuotaStore, RedisQuotaStore
 from app.rate_limiting.redis_backend import RedisBucketStore
 from app.rate_limiting.redis_config import RedisConfig, RedisNotConfiguredError
+from app.rate_limiting.redis_connection import PipelinedConnection
+from app.rate_limiting.redis_endpoint import RedisEndpoint, UnsupportedRedisOptionError
 from app.rate_limiting.throttling import (
     DynamicThrottling,
     EventLoopLag,
@@ -112,6 +120,7 @@ __all__ = [
     "MemoryBucketStore",
     "MemoryQuotaStore",
     "NullObserver",
+    "PipelinedConnection",
     "PrometheusObserver",
     "Quota",
     "QuotaDecision",
@@ -123,10 +132,12 @@ __all__ = [
     "RateLimiter",
     "RedisBucketStore",
     "RedisConfig",
+    "RedisEndpoint",
     "RedisNotConfiguredError",
     "RedisQuotaStore",
     "TokenBucketRateLimiter",
     "UnknownFeatureError",
+    "UnsupportedRedisOptionError",
     "build_bucket_store",
     "build_burst_allowance",
     "build_failure_policy",

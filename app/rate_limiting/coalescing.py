@@ -10,9 +10,10 @@ Exactness is the inner store's: each bucket in the batch is taken atomically by 
 a direct call, in arrival order. A caller that is cancelled before its batch leaves is dropped from
 the batch; one cancelled after it left just does not read its answer (the tokens are spent, as for
 a request cancelled after a direct call). A batch that hangs fails every check in it after
-`timeout` seconds, so a wedged Redis cannot stall the queue behind it. A check therefore waits at
-most for the batch in flight plus its own: `deadline_seconds` = 2 x timeout, which lets the
-limiter skip a timer of its own per check (that timer cost a third of a coalesced check).
+`timeout` seconds — or, with no `timeout`, after the inner store's own `deadline_seconds` (the
+Redis store bounds every call itself, so no timer per batch is needed) — so a wedged Redis cannot
+stall the queue behind it. A check therefore waits at most for the batch in flight plus its own:
+`deadline_seconds` = 2 x that bound, which lets the limiter skip a timer of its own per check.
 """
 
 from __future__ import annotations
@@ -36,8 +37,11 @@ class CoalescingBucketStore:
         self.inner = inner
         self.name = inner.name
         self.max_batch = max_batch
-        self.timeout = timeout
-        self.deadline_seconds = None if timeout is None else 2 * timeout
+        self.timeout = timeout  # None: the inner store bounds each call by itself (or nothing does)
+        batch_bound: float | None = (
+            timeout if timeout is not None else getattr(inner, "deadline_seconds", None)
+        )
+        self.deadline_seconds = None if batch_bound is None else 2 * batch_bound
         self._queue: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
         self._inline_busy = False
@@ -51,37 +55,32 @@ class CoalescingBucketStore:
             and len(requests) == 1
             and self._last_batch_size <= 1
         ):
-            return await self._take_inline(requests)
+            # Nothing in flight and traffic is sequential: send from the caller's own task (no
+            # hand-off, written out here rather than in a helper: one coroutine less per check).
+            # Taken only while the last batch held a single check: under concurrency, the
+            # callers woken by one batch must all reach the queue before the next batch leaves,
+            # which the flusher task guarantees (it runs after them). The inline batch holds only
+            # this caller's check, so its cancellation or failure touches nobody else; checks
+            # that arrive meanwhile queue and leave together once it is back.
+            self._inline_busy = True
+            self.batches_sent += 1
+            try:
+                if self.timeout is None:
+                    return await self.inner.take(requests)
+                async with asyncio.timeout(self.timeout):
+                    return await self.inner.take(requests)
+            finally:
+                self._inline_busy = False
+                if self._queue and self._flusher is None:
+                    self._flusher = asyncio.get_running_loop().create_task(self._drain())
         loop = asyncio.get_running_loop()
-        futures: list[asyncio.Future[TakeResult]] = []
-        for request in requests:
-            future: asyncio.Future[TakeResult] = loop.create_future()
-            self._queue.append((request, future))
-            futures.append(future)
+        futures: list[asyncio.Future[TakeResult]] = [loop.create_future() for _ in requests]
+        self._queue.extend(zip(requests, futures, strict=True))
         if self._flusher is None and not self._inline_busy:
             self._flusher = loop.create_task(self._drain())
         if len(futures) == 1:
             return [await futures[0]]
         return list(await asyncio.gather(*futures))
-
-    async def _take_inline(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
-        """Nothing in flight and traffic is sequential: send from the caller's own task.
-
-        Taken only while the last batch held a single check: under concurrency, the callers
-        woken by one batch must all reach the queue before the next batch leaves, which the
-        flusher task guarantees (it runs after them). The inline batch holds only this caller's
-        check, so its cancellation or failure touches nobody else; checks that arrive meanwhile
-        queue and leave together once it is back.
-        """
-        self._inline_busy = True
-        self.batches_sent += 1
-        try:
-            async with asyncio.timeout(self.timeout):
-                return await self.inner.take(requests)
-        finally:
-            self._inline_busy = False
-            if self._queue and self._flusher is None:
-                self._flusher = asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
         """Send queued checks batch after batch until the queue is empty, then exit."""
@@ -102,8 +101,12 @@ class CoalescingBucketStore:
         self.batches_sent += 1
         self._last_batch_size = len(batch)
         try:
-            async with asyncio.timeout(self.timeout):
-                results = await self.inner.take([request for request, _ in batch])
+            requests = [request for request, _ in batch]
+            if self.timeout is None:
+                results = await self.inner.take(requests)
+            else:
+                async with asyncio.timeout(self.timeout):
+                    results = await self.inner.take(requests)
             if len(results) != len(batch):
                 raise RuntimeError(f"store answered {len(results)} of {len(batch)} checks")
         except Exception as error:  # the batch's callers each get the store's failure

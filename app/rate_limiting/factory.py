@@ -59,12 +59,13 @@ def build_bucket_store(
     owns = redis is None
     client = redis or RedisConfig.from_settings(settings, max_connections=max_connections).build()
     prefix = settings.rate_limit_key_prefix
+    timeout = settings.redis_timeout_seconds
     if not settings.rate_limit_coalesce:
-        return RedisBucketStore(client, prefix=prefix, owns_client=owns)
-    inner = RedisBucketStore(client, prefix=prefix, dedicated_connection=True, owns_client=owns)
+        return RedisBucketStore(client, prefix=prefix, deadline_seconds=timeout, owns_client=owns)
     # Half the timeout per batch: a check waits for the batch in flight plus its own, so its
     # whole wait stays within REDIS_TIMEOUT_SECONDS.
-    return CoalescingBucketStore(inner, timeout=settings.redis_timeout_seconds / 2)
+    inner = RedisBucketStore(client, prefix=prefix, deadline_seconds=timeout / 2, owns_client=owns)
+    return CoalescingBucketStore(inner)
 
 
 def build_rate_limiter(

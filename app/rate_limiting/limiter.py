@@ -103,7 +103,8 @@ class TokenBucketRateLimiter:
                         [result] = await self.store.take([request])
             except Exception as error:  # any backend failure takes the documented path, never a 500
                 return self._fail(capacity, error)
-            self.failure.record_success()
+            if self.failure.state.consecutive_failures:
+                self.failure.record_success()
         self.observer.decision("allowed" if result.allowed else "refused")
         return RateLimitDecision(  # positional: allowed, limit, remaining, reset_at, retry_after
             result.allowed,

@@ -1,10 +1,10 @@
 """Lua scripts shipped as package files, run by SHA with a NOSCRIPT fallback.
 
-Why not `redis.asyncio.Redis.evalsha`: the hot path sends one pre-encoded EVALSHA on a
-connection it already holds and reads one reply. That skips redis-py's per-command pool checkout,
-retry wrapper and response callbacks, which cost more than the Redis round trip itself on
-loopback (bench/rate_limiter.py measures it). Connection set-up, AUTH, TLS, SELECT and
-reconnects are still redis-py's.
+Why not `redis.asyncio.Redis.evalsha`: the hot path sends one pre-encoded EVALSHA on the
+limiter's own pipelined connection (`run_pipelined`) and reads one reply, skipping redis-py's
+per-command pool checkout, retry wrapper and response callbacks, which cost more than the Redis
+round trip itself on loopback (bench/rate_limiter.py measures it). Admin scripts (burst grants,
+quotas) run on a connection of redis-py's pool (`run`).
 
 A script is registered once at start-up (SCRIPT LOAD); if Redis forgets it (restart, failover,
 SCRIPT FLUSH) the first EVALSHA answers NOSCRIPT and we load it again on the same connection.
@@ -20,26 +20,11 @@ from typing import Any
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError
 
+from app.rate_limiting.redis_connection import PipelinedConnection
+from app.rate_limiting.resp import Arg, ReplyError, encode_command
 from app.redis_client import RedisClient
 
-Arg = str | bytes | int | float
-
-
-def _to_bytes(value: Arg) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode()
-    return repr(value).encode() if isinstance(value, float) else str(value).encode()
-
-
-def encode_command(parts: Sequence[Arg]) -> bytes:
-    """RESP-encode one command (an array of bulk strings)."""
-    chunks = [b"*%d\r\n" % len(parts)]
-    for part in parts:
-        data = _to_bytes(part)
-        chunks.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(chunks)
+__all__ = ["Arg", "LuaScript", "encode_command"]
 
 
 class LuaScript:
@@ -65,16 +50,12 @@ class LuaScript:
     async def run(
         self, conn: AbstractConnection, keys: Sequence[Arg], args: Sequence[Arg]
     ) -> Any:
-        """EVALSHA on `conn`; on NOSCRIPT, load the script on the same connection and retry."""
-        payload = encode_command([b"EVALSHA", self._evalsha_prefix, len(keys), *keys, *args])
-        return await self.run_encoded(conn, payload)
-
-    async def run_encoded(self, conn: AbstractConnection, payload: bytes) -> Any:
-        """Like `run`, with the whole EVALSHA command already encoded (the hot path).
+        """EVALSHA on a redis-py connection; on NOSCRIPT, load the script on it and retry.
 
         Cancellation is safe: redis-py disconnects a connection whose reply was not read, so
         nobody reads a stale reply later, and the script itself is atomic on the server.
         """
+        payload = encode_command([b"EVALSHA", self._evalsha_prefix, len(keys), *keys, *args])
         try:
             await conn.send_packed_command(payload, check_health=False)
             return await conn.read_response()
@@ -85,3 +66,22 @@ class LuaScript:
             await conn.read_response()
             await conn.send_packed_command(payload, check_health=False)
             return await conn.read_response()
+
+    async def run_pipelined(self, connection: PipelinedConnection, payload: bytes) -> Any:
+        """The encoded EVALSHA on the pipelined connection; on NOSCRIPT, load and retry once."""
+        started = connection.clock()
+        try:
+            return await connection.execute(payload, started)
+        except ReplyError as error:
+            return await self.after_noscript(connection, payload, error, started)
+
+    async def after_noscript(
+        self, connection: PipelinedConnection, payload: bytes, error: ReplyError, started: float
+    ) -> Any:
+        """The slow path of `run_pipelined` (callers inline its fast path): NOSCRIPT means the
+        script did not run, so loading it and sending `payload` again cannot charge twice. Both
+        keep the first attempt's deadline (`started`); any other error is raised as it is."""
+        if error.code != "NOSCRIPT":
+            raise error
+        await connection.execute(encode_command([b"SCRIPT", b"LOAD", self.source]), started)
+        return await connection.execute(payload, started)

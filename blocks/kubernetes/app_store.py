@@ -16,7 +16,7 @@ from blocks.kubernetes.api import KubeApi
 from blocks.kubernetes.app import KubernetesApp
 from blocks.kubernetes.kinds import CONFIG_MAP
 from blocks.kubernetes.manifests import config_map_manifest
-from flows.spec import APP_NAME
+from blocks.rollout_terms import APP_NAME
 
 JSON = dict[str, Any]
 DEFINITION_KEY = "app.yaml"

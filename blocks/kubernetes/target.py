@@ -175,6 +175,10 @@ class KubernetesTarget:
     def restore(self, snapshot: Snapshot) -> None:
         self.restorer.restore(snapshot)
 
+    @property
+    def snapshot_retention(self) -> timedelta:
+        return timedelta(hours=self.settings.snapshot_retention_hours)
+
     def prune_snapshots(self, app: str, older_than: timedelta) -> list[str]:
         return self.snapshot_store.prune(app, older_than, datetime.now(UTC))
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from blocks.errors import TargetError, UnknownApp
 from blocks.local.files import atomic_write_text
 from blocks.local.layout import StateLayout
-from flows.spec import APP_NAME, ENV_KEY, VERSION
+from blocks.rollout_terms import APP_NAME, ENV_KEY, VERSION
 
 Port = int
 

@@ -133,6 +133,10 @@ class LocalTarget:
     def restore(self, snapshot: Snapshot) -> None:
         restore(self, snapshot)
 
+    @property
+    def snapshot_retention(self) -> timedelta:
+        return timedelta(hours=self.settings.snapshot_retention_hours)
+
     def prune_snapshots(self, app: str, older_than: timedelta) -> list[str]:
         return self.snapshot_store.prune(app, older_than)
 

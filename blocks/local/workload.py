@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -24,6 +23,7 @@ from blocks.local.http import loopback_client
 from blocks.local.instances import InstanceRecord, InstanceStore, VersionSpec, config_digest
 from blocks.local.layout import StateLayout
 from blocks.local.locks import StateLock
+from blocks.local.ports import free_loopback_port
 from blocks.local.processes import (
     is_alive,
     kill_sessions,
@@ -35,8 +35,8 @@ from blocks.local.processes import (
 )
 from blocks.local.routing import Routing
 from blocks.local.settings import LocalSettings
+from blocks.rollout_terms import ENV_KEY, VERSION
 from blocks.target import Instance
-from flows.spec import ENV_KEY, VERSION
 
 MAX_INSTANCES = 100
 log = logging.getLogger("floodgate.local")
@@ -113,7 +113,7 @@ class Workload:
 
     def _spawn(self, app: LocalApp, version: str, config_env: dict[str, str],
                digest: str) -> InstanceRecord:
-        port = free_port(exclude=self._store.used_ports())
+        port = free_loopback_port(exclude=self._store.used_ports())
         record = InstanceRecord(app=app.name, version=version, port=port, config_digest=digest)
         self._store.save(record)  # intent first, so a crash after spawn leaves a trail
         identity = {"APP_NAME": app.name, "APP_VERSION": version, "PORT": str(port)}
@@ -208,14 +208,3 @@ class Workload:
 def check_version(version: str) -> None:
     if not isinstance(version, str) or not re.fullmatch(VERSION, version):
         raise TargetError(f"invalid version {version!r}: letters, digits, '.', '_', '-'")
-
-
-def free_port(exclude: set[int]) -> int:
-    """A loopback port nothing listens on and no instance record claims."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port not in exclude:
-            return port
-    raise TargetError("no free loopback port found")

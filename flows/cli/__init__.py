@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from flows.cli import rollouts
+from flows.cli.apps import apps_cli
 from flows.cli.local import local_cli
 
 cli = typer.Typer(
@@ -21,6 +22,7 @@ cli = typer.Typer(
 )
 rollouts.register(cli)
 cli.add_typer(local_cli, name="local")
+cli.add_typer(apps_cli, name="apps")
 
 
 @cli.command("alert-rules")

@@ -31,6 +31,16 @@ def parse_steps(text: str) -> list[int]:
         ) from None
 
 
+def parse_intervals(text: str) -> list[float]:
+    """`--step-interval 30` or one value per step, `--step-interval 30,60,60,120`."""
+    try:
+        return [float(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise BadInput(
+            f"--step-interval {text!r}: expected seconds, or one value per step like 30,60,120"
+        ) from None
+
+
 def build_spec(
     *,
     app: str,
@@ -38,12 +48,13 @@ def build_spec(
     strategy: Strategy,
     env: list[str],
     steps: str | None,
-    step_interval: float | None,
+    step_interval: str | None,
     replicas: int | None,
     batch_size: int | None,
     min_healthy: int | None,
     keep_previous: float | None,
     pause_before_promote: bool,
+    pause_timeout: float | None = None,
     requires: list[str],
     required_config: list[str],
     migration_check: str | None,
@@ -61,12 +72,18 @@ def build_spec(
         "env": parse_env(env),
         "pause_before_promote": pause_before_promote,
     }
+    if step_interval is not None:
+        intervals = parse_intervals(step_interval)
+        if len(intervals) == 1:
+            fields["step_interval_seconds"] = intervals[0]
+        else:
+            fields["step_intervals_seconds"] = intervals
     optional = {
-        "step_interval_seconds": step_interval,
         "replicas": replicas,
         "batch_size": batch_size,
         "min_healthy": min_healthy,
         "keep_previous_seconds": keep_previous,
+        "pause_timeout_seconds": pause_timeout,
     }
     fields.update({k: v for k, v in optional.items() if v is not None})
     if steps is not None:

@@ -79,7 +79,8 @@ def deploy(
     ] = None,
     steps: Annotated[str | None, typer.Option(help="Canary weights, e.g. 5,10,50,100.")] = None,
     step_interval: Annotated[
-        float | None, typer.Option(help="Seconds at each canary step before analysis.")
+        str | None,
+        typer.Option(help="Seconds at each canary step before analysis, or one per step."),
     ] = None,
     target: TargetOpt = "local",
     replicas: Annotated[int | None, typer.Option(help="Instances of the new version.")] = None,
@@ -91,6 +92,9 @@ def deploy(
     pause_before_promote: Annotated[
         bool, typer.Option(help="Wait for `floodgate promote` before the last step.")
     ] = False,
+    pause_timeout: Annotated[
+        float | None, typer.Option(help="Seconds to wait at the gate before aborting (1 day).")
+    ] = None,
     requires: Annotated[
         list[str] | None, typer.Option(help="Dependency constraint, e.g. 'payments>=2.3'.")
     ] = None,
@@ -115,7 +119,8 @@ def deploy(
         app=app, version=version, strategy=strategy, env=env or [], steps=steps,
         step_interval=step_interval, replicas=replicas, batch_size=batch_size,
         min_healthy=min_healthy, keep_previous=keep_previous,
-        pause_before_promote=pause_before_promote, requires=requires or [],
+        pause_before_promote=pause_before_promote, pause_timeout=pause_timeout,
+        requires=requires or [],
         required_config=required_config or [], migration_check=migration_check,
         health_retries=health_retries, health_delay=health_delay, health_path=health_path,
         analysis_window=analysis_window, min_requests=min_requests,
@@ -248,6 +253,10 @@ def _command(app: str, target: str, command: str, allowed: set[Phase]) -> None:
             nobody_drives = True
     except AppLocked:
         nobody_drives = False
+    if not nobody_drives and rollout.phase is Phase.PAUSED and _resume_gate(rollout, command):
+        console.print(f"{command}: resumed the flow run waiting at the gate")
+        _wait_for_change(tgt, app, rollout, timeout=30)
+        return
     tgt.post_command(app, command)
     if nobody_drives:
         console.print(f"{command} recorded; driving the rollout from here")
@@ -255,6 +264,20 @@ def _command(app: str, target: str, command: str, allowed: set[Phase]) -> None:
         _finish(_deploy(rollout.spec, target, replicas, follow=command == "abort"), False)
     console.print(f"{command} sent to the process driving {app}; waiting for it to act")
     _wait_for_change(tgt, app, rollout, timeout=30)
+
+
+def _resume_gate(rollout: Rollout, command: str) -> bool:
+    """A rollout paused at the gate waits in a paused Prefect flow run; resume it with the
+    decision (which the flow posts as the command — posting it here too would act twice)."""
+    if prefect_api.configure() is None or not rollout.flow_run_ids:
+        return False
+    from flows.gate import resume_paused_run
+
+    try:
+        return resume_paused_run(rollout.flow_run_ids[-1], command)
+    except Exception as exc:  # Prefect unreachable: fall back to the command file
+        err.print(f"[yellow]note:[/] could not resume the paused flow run ({exc})")
+        return False
 
 
 def _wait_for_change(target: Target, app: str, before: Rollout, timeout: float) -> None:

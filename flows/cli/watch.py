@@ -6,6 +6,7 @@ this process drives, one a Prefect worker drives, and `floodgate status --watch`
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -16,7 +17,8 @@ from blocks.target import Target
 from flows.model import Phase, Rollout
 from flows.progress_view import describe_weights, percent_done
 
-console = Console(highlight=False)
+# Not a terminal (CI logs, pipes): wide enough that tables keep their reasons readable.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 
 _COLOURS = {
     Phase.SUCCEEDED: "bold green",

@@ -7,7 +7,6 @@ from flows.plans import (
     blue_green_weights,
     canary_weights,
     check_min_healthy,
-    replica_split,
     rolling_batches,
     rolling_weights,
 )
@@ -95,32 +94,6 @@ def test_min_healthy_cannot_exceed_replicas():
 )
 def test_rolling_weights_follow_instance_counts(batch, expected):
     assert rolling_weights(batch, "v1", "v2") == expected
-
-
-@pytest.mark.parametrize(
-    ("total", "weight", "expected"),
-    [
-        (4, 0, (4, 0)),
-        (4, 5, (3, 1)),
-        (4, 25, (3, 1)),
-        (4, 26, (2, 2)),
-        (4, 50, (2, 2)),
-        (4, 90, (1, 4)),
-        (4, 100, (0, 4)),
-        (10, 10, (9, 1)),
-        (10, 55, (4, 6)),
-        (1, 50, (1, 1)),
-        (1, 100, (0, 1)),
-    ],
-)
-def test_replica_split(total, weight, expected):
-    assert replica_split(total, weight) == expected
-
-
-@pytest.mark.parametrize(("total", "weight"), [(0, 10), (3, -1), (3, 101)])
-def test_replica_split_refuses_nonsense(total, weight):
-    with pytest.raises(ValueError, match=r"at least 1|outside 0\.\.100"):
-        replica_split(total, weight)
 
 
 def test_docstring_examples_hold():

@@ -8,7 +8,7 @@ import pytest
 from blocks.metrics import Measurement
 from flows.errors import HealthCheckFailed
 from flows.model import Phase, Rollout
-from flows.reconcile import Deps, advance
+from flows.reconcile import Deps, advance, due_at
 from flows.runner import drive, start_or_resume
 from flows.spec import HealthCheck, RolloutSpec, Strategy
 from tests.support.memory_target import HEALTHY, MemoryApp, MemoryTarget, ScriptedMetrics
@@ -341,3 +341,20 @@ def test_plain_steps_retry_the_health_check_as_the_spec_says():
     with pytest.raises(HealthCheckFailed):
         health_check_with_retries(rollout, target, lambda s: pauses.append(s))
     assert pauses == [7, 7, 7]
+
+
+def test_each_canary_step_waits_its_own_dwell():
+    target, metrics, spec = make(step_intervals_seconds=[10, 20, 30, 40])
+    deps = Deps(target=target, metrics=metrics)
+    rollout = drive(start_or_resume(spec, target), deps, follow=False, sleep=lambda s: None)
+    dwells = []
+    while not rollout.terminal:
+        if rollout.phase is Phase.ANALYSING:
+            started = rollout.phase_since
+            deps.now = lambda started=started: started
+            assert advance(rollout, deps) is rollout  # not due yet
+            dwells.append((due_at(rollout) - started).total_seconds())
+            deps.now = lambda started=started: started + timedelta(seconds=1000)
+        rollout = advance(rollout, deps)
+    assert dwells == [10, 20, 30, 40]
+    assert rollout.phase is Phase.SUCCEEDED

@@ -24,6 +24,7 @@ from tests.integration.helpers import (
     cli_env,
     fast_spec,
     floodgate,
+    floodgate_background,
     record,
 )
 from tests.support.local_stack import APP, RunningStack
@@ -53,9 +54,30 @@ def wait_for_deployments(process: subprocess.Popen[bytes], timeout: float = 90) 
                 time.sleep(0.5)
 
 
+def delete_unfinished_runs() -> None:
+    """The session's Prefect server is shared: other tests (the control API's) create runs of
+    these deployments that nobody executes. A flow server started here would pick them up and
+    roll this stack out with their parameters, so they go first."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    unfinished = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[
+        StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED,
+    ])))  # fmt: skip
+    with get_client(sync_client=True) as client:
+        for run in client.read_flow_runs(flow_run_filter=unfinished, limit=200):
+            client.delete_flow_run(run.id)
+
+
 @pytest.fixture
 def flow_server(stack: RunningStack, prefect_server: PrefectServer) -> Iterator[None]:
     """`python -m flows.serve` as `floodgate local up` runs it, polling every second."""
+    delete_unfinished_runs()
     env = cli_env(stack, prefect_server, PREFECT_RUNNER_POLL_FREQUENCY="1",
                   FLOODGATE_PROGRESS_INTERVAL_SECONDS="3")  # fmt: skip
     process = subprocess.Popen(
@@ -73,11 +95,21 @@ def flow_server(stack: RunningStack, prefect_server: PrefectServer) -> Iterator[
             process.kill()
 
 
-def wait_for_phase(stack: RunningStack, version: str, phases: set[Phase], timeout: float) -> None:
+def wait_for_phase(
+    stack: RunningStack, version: str, phases: set[Phase], timeout: float,
+    flow_run_id: str | None = None,
+) -> None:  # fmt: skip
+    """Until the app's rollout to `version` (driven by `flow_run_id`, if given — an earlier
+    test's rollout to the same version must not count) is in one of `phases`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         raw = stack.target.load_record(APP)
-        if raw and raw["spec"]["version"] == version and Phase(raw["phase"]) in phases:
+        if (
+            raw
+            and raw["spec"]["version"] == version
+            and Phase(raw["phase"]) in phases
+            and (flow_run_id is None or flow_run_id in raw["flow_run_ids"])
+        ):
             return
         time.sleep(0.5)
     pytest.fail(f"{version} never reached {phases}: {stack.target.load_record(APP)}")
@@ -92,6 +124,8 @@ def test_a_rollout_started_like_the_prefect_ui_runs_on_the_flow_server(
         parameters={"spec": spec.model_dump(mode="json"), "target": "local"},
         timeout=240,
         poll_interval=1,
+        # A client retry on a busy server must not create a second run of the same rollout.
+        idempotency_key=f"ui-test-{time.time_ns()}",
     )
     assert flow_run.state is not None
     assert flow_run.state.is_completed(), flow_run.state
@@ -177,11 +211,78 @@ def test_a_ci_webhook_rolls_the_app_out_end_to_end(
     forged = dict(signed(body, "ci-run-2"), **{"X-Floodgate-Signature": "sha256=" + "0" * 64})
     assert httpx.post(f"{control_api}/webhooks/ci", content=body, headers=forged).status_code == 401
 
-    wait_for_phase(stack, "v2", {Phase.SUCCEEDED, Phase.ROLLED_BACK, Phase.FAILED}, 240)
+    run_id = first.json()["flow_run_id"]
+    wait_for_phase(stack, "v2", {Phase.SUCCEEDED, Phase.ROLLED_BACK, Phase.FAILED}, 240, run_id)
     final = record(stack)
     assert final.phase is Phase.SUCCEEDED, final.reason
-    assert first.json()["flow_run_id"] in final.flow_run_ids
     status = httpx.get(f"{control_api}/rollouts/{APP}",
                        headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)  # fmt: skip
     assert status.json()["weights"] == {"v2": 100}
+    assert_consistent(stack, "v2")
+
+
+GATED = ["--steps", "10,50,100", "--step-interval", "2", "--pause-before-promote",
+         "--health-retries", "20", "--health-delay", "0.5", "--analysis-window", "6",
+         "--min-requests", "5"]  # fmt: skip
+
+
+def paused_flow_run(stack: RunningStack) -> str:
+    """Wait for the rollout to pause at the gate; the id of the Prefect run waiting there."""
+    from prefect.client.orchestration import get_client
+
+    wait_for_phase(stack, "v2", {Phase.PAUSED}, 120)
+    run_id = record(stack).flow_run_ids[-1]
+    deadline = time.monotonic() + 60
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            state = client.read_flow_run(run_id).state
+            if state is not None and state.is_paused():
+                return run_id
+            time.sleep(0.5)
+    pytest.fail("the flow run never paused at the gate")
+
+
+def test_the_gate_is_a_prefect_pause_resumed_with_a_decision(
+    stack: RunningStack, prefect_server: PrefectServer
+) -> None:
+    from uuid import UUID
+
+    from prefect.flow_runs import resume_flow_run
+
+    deploy = floodgate_background(["deploy", APP, "v2", *GATED], stack, prefect_server)
+    run_id = paused_flow_run(stack)
+    assert record(stack).weights == {"v1": 50, "v2": 50}
+    # What the Prefect UI's resume form sends:
+    resume_flow_run(UUID(run_id), run_input={"decision": "promote", "note": "looks good"})
+    out, err = deploy.communicate(timeout=120)
+    assert deploy.returncode == 0, out + err
+    assert record(stack).phase is Phase.SUCCEEDED
+    assert_consistent(stack, "v2")
+
+
+def test_floodgate_abort_at_the_gate_rolls_back(
+    stack: RunningStack, prefect_server: PrefectServer
+) -> None:
+    deploy = floodgate_background(["deploy", APP, "v2", *GATED], stack, prefect_server)
+    paused_flow_run(stack)
+    abort = floodgate(["abort", APP], stack, prefect_server)
+    assert abort.returncode == 0, abort.stdout + abort.stderr
+    assert "resumed the flow run waiting at the gate" in abort.stdout
+    out, err = deploy.communicate(timeout=120)
+    assert deploy.returncode == 3, out + err
+    assert record(stack).reason.startswith("aborted by user")
+    assert_consistent(stack, "v1")
+
+
+def test_the_control_api_promotes_a_rollout_waiting_at_the_gate(
+    stack: RunningStack, prefect_server: PrefectServer, control_api: str
+) -> None:
+    deploy = floodgate_background(["deploy", APP, "v2", *GATED], stack, prefect_server)
+    paused_flow_run(stack)
+    answer = httpx.post(f"{control_api}/rollouts/{APP}/promote",
+                        headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)  # fmt: skip
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["driver"]["kind"] == "gate"
+    out, err = deploy.communicate(timeout=120)
+    assert deploy.returncode == 0, out + err
     assert_consistent(stack, "v2")

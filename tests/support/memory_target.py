@@ -154,6 +154,8 @@ class MemoryTarget:
         self.preview[app] = None
         self._apps[app].stable_version = snapshot.stable_version
 
+    snapshot_retention = timedelta(hours=72)
+
     def prune_snapshots(self, app: str, older_than: timedelta) -> list[str]:
         cutoff = datetime.now(UTC) - older_than
         old = [s.id for s in self.snapshots(app) if s.taken_at < cutoff]

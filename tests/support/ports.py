@@ -5,12 +5,13 @@ from __future__ import annotations
 import socket
 import time
 
+from blocks.local.ports import free_loopback_port
+
 
 def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing is bound to, below the ephemeral range (so an
+    outgoing connection cannot take it before the server under test binds it)."""
+    return free_loopback_port()
 
 
 def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 20.0) -> None:

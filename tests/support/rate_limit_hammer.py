@@ -1,14 +1,17 @@
 """A separate process that hammers one rate-limit key; used by the multi-process exactness test.
 
-Run: python -m tests.support.rate_limit_hammer URL PREFIX KEY LIMIT CLIENTS ATTEMPTS MODE
-It prints "ready", waits for a line on stdin (so every process starts together), runs CLIENTS
-concurrent tasks of ATTEMPTS checks each, and prints the number admitted.
+Run: python -m tests.support.rate_limit_hammer URL PREFIX KEY LIMIT CLIENTS ATTEMPTS MODE LOOP
+(MODE: direct | coalescing; LOOP: asyncio | uvloop). It prints "ready", waits for a line on stdin
+(so every process starts together), runs CLIENTS concurrent tasks of ATTEMPTS checks each, and
+prints the number admitted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+
+import uvloop
 
 from app.rate_limiting.coalescing import CoalescingBucketStore
 from app.rate_limiting.failure import FailurePolicy
@@ -23,10 +26,11 @@ async def main(url: str, prefix: str, key: str, limit: int, clients: int, attemp
     client = RedisConfig(url, timeout_seconds=5.0).build()
     store: BucketStore
     if mode == "coalescing":
-        inner = RedisBucketStore(client, prefix=prefix, dedicated_connection=True)
-        store = CoalescingBucketStore(inner, timeout=5.0)
+        store = CoalescingBucketStore(
+            RedisBucketStore(client, prefix=prefix, deadline_seconds=2.5)
+        )
     else:
-        store = RedisBucketStore(client, prefix=prefix)
+        store = RedisBucketStore(client, prefix=prefix, deadline_seconds=5.0)
     limiter = TokenBucketRateLimiter(
         store, limit=limit, window_seconds=24 * 3600, failure=FailurePolicy(timeout_seconds=5.0)
     )
@@ -50,5 +54,6 @@ async def main(url: str, prefix: str, key: str, limit: int, clients: int, attemp
 
 
 if __name__ == "__main__":
-    url, prefix, key, limit, clients, attempts, mode = sys.argv[1:8]
-    asyncio.run(main(url, prefix, key, int(limit), int(clients), int(attempts), mode))
+    url, prefix, key, limit, clients, attempts, mode, loop = sys.argv[1:9]
+    run = uvloop.run if loop == "uvloop" else asyncio.run
+    run(main(url, prefix, key, int(limit), int(clients), int(attempts), mode))

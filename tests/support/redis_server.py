@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.ports import free_port, wait_for_port
@@ -20,6 +20,8 @@ class RedisServer:
     port: int
     workdir: Path
     process: subprocess.Popen[bytes] | None = None
+    extra_args: Sequence[str] = field(default_factory=tuple)  # e.g. --requirepass, --unixsocket
+    listen_port: int | None = None  # where it accepts when not `port` (e.g. --port 0 + TLS)
 
     @property
     def url(self) -> str:
@@ -44,11 +46,12 @@ class RedisServer:
                 str(self.workdir),
                 "--protected-mode",
                 "no",
+                *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for_port(self.port)
+        wait_for_port(self.listen_port or self.port)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -67,9 +70,13 @@ class RedisServer:
 
 
 @contextmanager
-def running_redis(workdir: Path) -> Iterator[RedisServer]:
-    """Start a redis-server for the duration of the block."""
-    server = RedisServer(port=free_port(), workdir=workdir)
+def running_redis(
+    workdir: Path, extra_args: Sequence[str] = (), *, listen_port: int | None = None
+) -> Iterator[RedisServer]:
+    """Start a redis-server for the duration of the block (`extra_args` go on its command line)."""
+    server = RedisServer(
+        port=free_port(), workdir=workdir, extra_args=extra_args, listen_port=listen_port
+    )
     server.start()
     try:
         yield server

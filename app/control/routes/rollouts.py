@@ -22,11 +22,12 @@ from app.control.deps import (
     TargetDep,
 )
 from app.control.launch import start_rollout
-from app.control.models import APP_NAME, SNAPSHOT_ID, RolloutRequest
+from app.control.models import SNAPSHOT_ID, RolloutRequest
 from app.control.responses import launch_response
 from app.control.restore import start_restore
 from app.control.status import app_history, app_status
 from app.control.webhooks.signatures import DELIVERY_ID
+from blocks.rollout_terms import APP_NAME
 
 router = APIRouter(prefix="/rollouts", tags=["rollouts"], dependencies=[Operator])
 

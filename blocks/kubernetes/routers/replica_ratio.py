@@ -14,8 +14,8 @@ from blocks.errors import TargetError
 from blocks.kubernetes import names
 from blocks.kubernetes.app import KubernetesApp
 from blocks.kubernetes.manifests import deployment_replicas
+from blocks.kubernetes.replica_split import replica_split
 from blocks.kubernetes.routers.base import Services, Split
-from flows.plans import replica_split
 
 
 class ReplicaRatioRouter:

@@ -1,12 +1,19 @@
-"""Fixtures for the rate-limiting tests: every bucket store, real Redis clients, outages."""
+"""Fixtures for the rate-limiting tests: every bucket store, real Redis clients, outages.
+
+The Redis tests run on both event loops the app meets: asyncio's own, and uvloop (what
+uvicorn[standard] runs). The limiter's connection is a raw asyncio Protocol, and the two loops
+differ in exactly the parts it touches (transports, timers, callbacks).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
+import uvloop
 
 from app.rate_limiting.coalescing import CoalescingBucketStore
 from app.rate_limiting.memory import MemoryBucketStore
@@ -17,6 +24,19 @@ from app.redis_client import RedisClient
 from tests.support.redis_server import RedisServer, running_redis
 
 STORE_KINDS = ["memory", "redis", "redis-coalescing"]
+BOTH_LOOPS_MODULES = frozenset(
+    {"test_redis_connection", "test_limiter", "test_redis_backend", "test_failure"}
+)
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Async tests of the Redis paths run twice, ``[asyncio]`` and ``[uvloop]``; the others once,
+    on asyncio's loop (a single factory leaves their test ids unchanged)."""
+    if item.path.stem not in BOTH_LOOPS_MODULES:
+        return {"asyncio": asyncio.new_event_loop}
+    return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
 
 
 @pytest.fixture
@@ -38,9 +58,8 @@ def make_store(kind: str, client: RedisClient | None, prefix: str) -> BucketStor
         return MemoryBucketStore()
     assert client is not None
     if kind == "redis":
-        return RedisBucketStore(client, prefix=prefix)
-    inner = RedisBucketStore(client, prefix=prefix, dedicated_connection=True)
-    return CoalescingBucketStore(inner, timeout=2.0)
+        return RedisBucketStore(client, prefix=prefix, deadline_seconds=2.0)
+    return CoalescingBucketStore(RedisBucketStore(client, prefix=prefix, deadline_seconds=2.0))
 
 
 @pytest.fixture(params=STORE_KINDS)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from prometheus_client import CollectorRegistry
+from redis.asyncio import Redis
+from redis.asyncio.connection import ConnectionPool
+from redis.credentials import UsernamePasswordCredentialProvider
 
 from app.config import RedisFailureMode, Settings
 from app.rate_limiting.coalescing import CoalescingBucketStore
@@ -16,6 +20,7 @@ from app.rate_limiting.memory import MemoryBucketStore
 from app.rate_limiting.quota import Quota, QuotaPeriod
 from app.rate_limiting.quota_store import MemoryQuotaStore, RedisQuotaStore
 from app.rate_limiting.redis_backend import RedisBucketStore
+from app.rate_limiting.redis_endpoint import UnsupportedRedisOptionError
 from tests.support.asgi import http_scope
 from tests.support.redis_server import RedisServer
 
@@ -57,6 +62,29 @@ def test_coalescing_and_throttling_can_be_switched_off(redis_server: RedisServer
     assert isinstance(limiter.store, RedisBucketStore)
     assert limiter.throttling is None
     assert limiter.in_flight is None
+
+
+@pytest.mark.parametrize("coalesce", [True, False])
+def test_a_check_waits_at_most_the_redis_timeout_without_a_timer_of_the_limiter(
+    redis_server: RedisServer, coalesce: bool
+) -> None:
+    settings = Settings(redis_url=redis_server.url, rate_limit_coalesce=coalesce,
+                        redis_timeout_seconds=0.08)
+    limiter = build_rate_limiter(settings)
+    store = limiter.store
+    inner = store.inner if isinstance(store, CoalescingBucketStore) else store
+    assert isinstance(inner, RedisBucketStore)
+    # coalescing: the batch in flight plus its own, each bounded by the connection's deadline
+    assert inner.connection.reply_timeout == (0.04 if coalesce else 0.08)
+    assert getattr(store, "deadline_seconds", None) == pytest.approx(0.08)
+    assert limiter._store_bounded
+
+
+def test_a_redis_client_the_limiter_cannot_follow_is_refused_when_built() -> None:
+    provider = UsernamePasswordCredentialProvider("alice", "pw")
+    client = Redis(connection_pool=ConnectionPool(host="h", credential_provider=provider))
+    with pytest.raises(UnsupportedRedisOptionError, match="credential_provider"):
+        build_rate_limiter(Settings(), redis=client)
 
 
 def test_key_function_follows_the_settings() -> None:

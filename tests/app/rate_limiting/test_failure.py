@@ -51,8 +51,8 @@ async def outage_client(
 
 def redis_store(client: RedisClient, mode: str) -> BucketStore:
     if mode == "direct":
-        return RedisBucketStore(client)
-    return CoalescingBucketStore(RedisBucketStore(client, dedicated_connection=True), timeout=0.5)
+        return RedisBucketStore(client, deadline_seconds=1.0)
+    return CoalescingBucketStore(RedisBucketStore(client, deadline_seconds=0.5))
 
 
 def build_limiter(

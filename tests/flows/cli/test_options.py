@@ -29,7 +29,7 @@ def test_defaults_are_the_documented_ones():
 
 def test_options_reach_the_spec():
     s = spec(
-        env=["FAULT_ERROR_RATE=0.3", "URL=a=b", "EMPTY="], steps="5, 20,100", step_interval=2,
+        env=["FAULT_ERROR_RATE=0.3", "URL=a=b", "EMPTY="], steps="5, 20,100", step_interval="2",
         health_retries=1, health_delay=0.1, analysis_window=5, min_requests=3,
         requires=["payments>=2.3"], migration_check="alembic check --sql",
     )  # fmt: skip
@@ -84,7 +84,7 @@ def test_parse_steps():
     [
         ("app", "Bad_App", "APP"),
         ("version", "v 2", "VERSION"),
-        ("step_interval", -1, "--step-interval"),
+        ("step_interval", "-1", "--step-interval"),
         ("batch_size", 0, "--batch-size"),
         ("health_retries", -1, "--health-*"),
     ],
@@ -120,3 +120,23 @@ def test_alert_rules_command_prints_what_promtool_accepts(tmp_path):
                            text=True, check=False)  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
     assert "SUCCESS: 6 rules found" in check.stdout
+
+
+def test_one_dwell_per_step():
+    s = spec(steps="5,50,100", step_interval="30,60,120")
+    assert s.step_intervals_seconds == [30, 60, 120]
+    assert [s.dwell(i) for i in range(3)] == [30, 60, 120]
+    assert spec(step_interval="45").dwell(2) == 45
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("30,60", "2 values for 4 steps"), ("fast", "--step-interval 'fast'"), ("30,-1,5,5", "")],
+)
+def test_bad_dwells_name_the_option(value, message):
+    with pytest.raises((BadInput, ValidationError)) as info:
+        spec(step_interval=value)
+    code, text = exit_code_for(info.value)
+    assert code == BAD_INPUT
+    assert text.startswith("--step-interval")
+    assert message in text
