@@ -11,7 +11,7 @@ are ever held in memory. An HTTP/1.x GET or HEAD that announces no body is not r
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
-from typing import Any, NamedTuple
+from typing import Any
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -35,32 +35,33 @@ _BODYLESS_METHODS = frozenset({"GET", "HEAD"})
 _FRAMED_VERSIONS = frozenset({"1.0", "1.1"})
 
 
-class Framing(NamedTuple):
-    """What the request headers say about its body."""
-
-    length: int | None  # Content-Length; None when absent
-    transfer_encoded: bool  # a Transfer-Encoding header is present (a chunked body)
+Framing = tuple[int | None, bool]
+"""(Content-Length or None, whether a Transfer-Encoding header is present)."""
 
 
 def body_framing(headers: Iterable[tuple[bytes, bytes]]) -> Framing:
-    """Content-Length (several must all agree) and whether Transfer-Encoding is present."""
-    values: set[bytes] = set()
+    """Content-Length (several must all agree) and whether Transfer-Encoding is present.
+
+    (A plain tuple: this runs for every request, and a NamedTuple costs a Python call more.)"""
+    values: set[bytes] | None = None
     transfer_encoded = False
     for name, value in headers:
         size = len(name)  # lengths first: most headers are neither
         if size == len(_CONTENT_LENGTH) and name.lower() == _CONTENT_LENGTH:
+            if values is None:
+                values = set()
             values.add(value.strip())
         elif size == len(_TRANSFER_ENCODING) and name.lower() == _TRANSFER_ENCODING:
             transfer_encoded = True
-    return Framing(_parse_length(values), transfer_encoded)
+    return (None if values is None else _parse_length(values)), transfer_encoded
 
 
 def declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
     """The Content-Length header as an int, None if absent; several must all agree."""
-    return body_framing(headers).length
+    return body_framing(headers)[0]
 
 
-def is_bodyless(scope: Mapping[str, Any], framing: Framing) -> bool:
+def is_bodyless(scope: Mapping[str, Any], length: int | None, transfer_encoded: bool) -> bool:
     """True for an HTTP/1.x GET or HEAD whose headers announce no body.
 
     Such a request has no body (RFC 9112 section 6.3: without Content-Length or
@@ -71,16 +72,14 @@ def is_bodyless(scope: Mapping[str, Any], framing: Framing) -> bool:
     neither header.
     """
     return (
-        not framing.transfer_encoded
-        and not framing.length
+        not transfer_encoded
+        and not length
         and scope.get("method") in _BODYLESS_METHODS
         and scope.get("http_version") in _FRAMED_VERSIONS
     )
 
 
-def _parse_length(values: set[bytes]) -> int | None:
-    if not values:
-        return None
+def _parse_length(values: set[bytes]) -> int:
     if len(values) > 1:
         raise MalformedContentLength("conflicting Content-Length headers")
     (value,) = values

@@ -170,14 +170,14 @@ class ValidationMiddleware:
             return
         headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
         try:
-            framing = body_framing(headers)
+            length, transfer_encoded = body_framing(headers)
         except MalformedContentLength as error:
             await _respond(send, 400, {"detail": str(error)})
             return
-        if framing.length is not None and framing.length > self.max_body_bytes:
+        if length is not None and length > self.max_body_bytes:
             await self._too_large(send)
             return
-        if is_bodyless(scope, framing):  # most requests: nothing to read, screen or replay
+        if is_bodyless(scope, length, transfer_encoded):  # most requests: nothing to read
             body, app_receive = b"", receive
         else:
             try:
@@ -188,6 +188,9 @@ class ValidationMiddleware:
             except ClientDisconnected:
                 return
             app_receive = replaying(body, receive)
+        if not body and not scope.get("query_string"):  # most GETs: nothing to screen
+            await self.app(scope, app_receive, send)
+            return
         detector: ThreatDetector = self.sanitizer
         if self.unscreened_paths and is_covered(scope["path"], self.unscreened_paths):
             detector = NO_SCREENING
