@@ -148,6 +148,20 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_048_576, ge=1, description="Larger bodies get 413 while streaming, before buffering."
     )
+    validation_unscreened_paths: list[str] = Field(
+        default_factory=list,
+        description="Paths (and what lies below them) whose bodies keep MAX_BODY_BYTES but are "
+        "not screened for injection: authenticated configuration endpoints whose values may "
+        "look like SQL. The control API always adds /rollouts and /webhooks/.",
+    )
+
+    @field_validator("validation_unscreened_paths")
+    @classmethod
+    def _unscreened_paths_are_paths(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not entry.startswith("/"):
+                raise ValueError(f"{entry!r} is not a path (it must start with '/')")
+        return value
 
     # Connection pools
     database_pool_size: int | None = Field(

@@ -34,6 +34,7 @@ from app.monitoring.middleware import PrometheusMiddleware
 from app.monitoring.probes import build_checks, critical_components
 from app.rate_limiting import RateLimitMiddleware, build_key_func, build_rate_limiter
 from app.rate_limiting.limiter import TokenBucketRateLimiter
+from app.rate_limiting.middleware import KeyFunc
 from app.rate_limiting.redis_config import RedisConfig
 from app.redis_client import RedisClient
 from app.scaling.pools import ConnectionPoolConfig
@@ -43,7 +44,7 @@ from app.validation.fastapi_errors import install_validation_error_handler
 
 logger = logging.getLogger(__name__)
 UNLIMITED_PATHS = frozenset({"/health", "/health/detailed", "/metrics"})
-UNSCREENED_PREFIXES = ("/health", "/metrics")
+NOT_VALIDATED_PREFIXES = ("/health", "/metrics")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -86,15 +87,14 @@ def install_middleware(
     """Add the runtime's middleware stack to `app` (public for benchmarks and embedders).
 
     Probes and scrapes (`/health*`, `/metrics`) are neither rate limited nor screened: a load
-    balancer or Prometheus must never be refused, and they carry no user input.
+    balancer or Prometheus must never be refused, and they carry no user input. Paths in
+    VALIDATION_UNSCREENED_PATHS keep the body-size limit but skip injection screening.
     """
     # `add_middleware` wraps what was added before: add innermost first.
     app.add_middleware(ValidationMiddleware, settings=settings, registry=collector.registry,
-                       exempt_paths=UNSCREENED_PREFIXES)
+                       exempt_paths=NOT_VALIDATED_PREFIXES)
     if limiter is not None:
-        # ClientIdentity takes `dict` where KeyFunc says `Scope` (a MutableMapping): same thing
-        # at run time; typed loosely here until app.rate_limiting aligns the two.
-        key_func: Any = build_key_func(settings)
+        key_func: KeyFunc = build_key_func(settings)
         app.add_middleware(RateLimitMiddleware, limiter=limiter, key_func=key_func,
                            in_flight=limiter.in_flight, exempt_paths=UNLIMITED_PATHS)
     if settings.prometheus_metrics_enabled:

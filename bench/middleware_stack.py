@@ -1,19 +1,23 @@
 """Cost of Floodgate's middleware stack against a bare FastAPI app, with peers measured in the
 same run: prometheus-fastapi-instrumentator (metrics) and slowapi (rate limiting).
 "ids + metrics" is app/monitoring's own share; "floodgate stack" is everything create_app
-installs (correlation id, metrics, rate limit with the in-memory store, validation).
+installs (correlation id, metrics, rate limit with the in-memory store, validation); with
+--redis-url, "floodgate + Redis" is the same with the Redis limiter, and the Redis round trips
+per request are counted with MONITOR on the server.
 
-Goals: >= 0.85x the bare app's throughput, < 300 us added per request (the seed's stack quoted
-~1.8 ms), and with the Redis limiter exactly one Redis round trip per request.
+Goals (the issue): >= 0.85x the bare app's throughput with the in-memory limiter, < 300 us added
+per request (the seed's stack quoted ~1.8 ms), with Redis exactly one round trip per request.
 
-Modes:
-* in-process, raw ASGI driver (default): calls `app(scope, receive, send)` in a loop, so no
-  client or socket cost dilutes the ratio. Variants run interleaved for several rounds; the
-  median round is reported.
-* `--wrk`: each variant served by uvicorn (one worker) and loaded by `wrk` on loopback.
+Measures, each with rounds interleaved across the variants (a load spike elsewhere on the shared
+machine hits every variant alike) and the median round reported:
+* in-process, raw ASGI driver: calls `app(scope, receive, send)` in a loop, CPU microseconds per
+  request; no client or socket cost dilutes the ratio. GET /score/42 and a JSON POST.
+* `--wrk`: each variant served by uvicorn (one worker, httptools) and loaded by `wrk` on loopback
+  (1 thread, 16 connections): requests per second, and the server's own CPU time per request
+  (from /proc: steadier than req/s when other processes compete for the two cores).
 
 Run from the repository root:
-    python bench/middleware_stack.py [--requests 3000] [--rounds 7] [--wrk] [--redis-url URL]
+    python bench/middleware_stack.py [--requests 2000] [--rounds 15] [--wrk] [--redis-url URL]
 """
 
 from __future__ import annotations
@@ -224,9 +228,12 @@ def redis_round_trips(redis_url: str, requests: int = 200) -> float:
             task = asyncio.create_task(count())
             await asyncio.sleep(0.05)
             await drive(app, requests)
-            await Redis.from_url(redis_url).echo(marker)
+            marker_client = Redis.from_url(redis_url)
+            await marker_client.echo(marker)
             await asyncio.wait_for(task, 30)
-        await watcher.aclose()
+        # aclose (redis-py >= 5): the installed types-redis stubs predate it
+        await marker_client.aclose()  # type: ignore[attr-defined]
+        await watcher.aclose()  # type: ignore[attr-defined]
         await app.state.rate_limiter.aclose()
         return seen
 
@@ -235,22 +242,36 @@ def redis_round_trips(redis_url: str, requests: int = 200) -> float:
 
 # -- uvicorn + wrk --------------------------------------------------------------------------
 
+REDIS_VARIANT = "floodgate + Redis"
+
+
 def uvicorn_factory() -> FastAPI:
     """`uvicorn bench.middleware_stack:uvicorn_factory --factory` with BENCH_VARIANT set."""
-    return VARIANTS[os.environ["BENCH_VARIANT"]]()
+    name = os.environ["BENCH_VARIANT"]
+    if name == REDIS_VARIANT:
+        return floodgate_app(os.environ["BENCH_REDIS_URL"])
+    return VARIANTS[name]()
 
 
-def with_wrk(variants: dict[str, Callable[[], FastAPI]], seconds: int,
-             rounds: int = 3) -> dict[str, float]:
-    """Median requests per second through uvicorn (1 worker, httptools) loaded by wrk
-    (1 thread, 16 connections). All servers run at once and the wrk runs are interleaved
-    round by round, so a load spike from elsewhere on the machine hits every variant alike."""
+def _server_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def with_wrk(variants: list[str], seconds: int, rounds: int,
+             redis_url: str | None = None) -> dict[str, tuple[float, float]]:
+    """Median (requests per second, server CPU microseconds per request) through uvicorn
+    (1 worker, httptools) loaded by wrk (1 thread, 16 connections). All servers run at once and
+    the wrk runs are interleaved round by round, so a load spike from elsewhere on the machine
+    hits every variant alike."""
     from tests.support.ports import free_port, wait_for_port
 
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_REDIS_URL": redis_url or ""}
     try:
         for name in variants:
             port = free_port()
@@ -258,22 +279,28 @@ def with_wrk(variants: dict[str, Callable[[], FastAPI]], seconds: int,
                 [sys.executable, "-m", "uvicorn", "bench.middleware_stack:uvicorn_factory",
                  "--factory", "--port", str(port), "--log-level", "warning", "--no-access-log",
                  "--http", "httptools", "--loop", "asyncio"],
-                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "BENCH_VARIANT": name},
+                cwd=ROOT, env={**env, "BENCH_VARIANT": name},
             )
             servers[name] = (process, f"http://127.0.0.1:{port}{PATH}")
             wait_for_port(port, timeout=30)
-        samples: dict[str, list[float]] = {name: [] for name in variants}
+        rates: dict[str, list[float]] = {name: [] for name in variants}
+        cpu: dict[str, list[float]] = {name: [] for name in variants}
         for _, url in servers.values():  # warm-up
             subprocess.run([wrk, "-t1", "-c16", "-d1s", url], capture_output=True, check=True)
         for _ in range(rounds):
-            for name, (_, url) in servers.items():
+            for name, (process, url) in servers.items():
+                before = _server_cpu_seconds(process.pid)
                 out = subprocess.run([wrk, "-t1", "-c16", f"-d{seconds}s", url],
                                      capture_output=True, text=True, check=True).stdout
-                match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-                if match is None or "Non-2xx" in out:
+                used = _server_cpu_seconds(process.pid) - before
+                rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+                total = re.search(r"(\d+) requests in", out)
+                if rate is None or total is None or "Non-2xx" in out:
                     raise RuntimeError(f"wrk output for {name}:\n{out}")
-                samples[name].append(float(match.group(1)))
-        return {name: statistics.median(values) for name, values in samples.items()}
+                rates[name].append(float(rate.group(1)))
+                cpu[name].append(used / int(total.group(1)) * 1e6)
+        return {name: (statistics.median(rates[name]), statistics.median(cpu[name]))
+                for name in variants}
     finally:
         for process, _ in servers.values():
             process.send_signal(signal.SIGTERM)
@@ -282,21 +309,40 @@ def with_wrk(variants: dict[str, Callable[[], FastAPI]], seconds: int,
 
 # -- report ---------------------------------------------------------------------------------
 
-def print_in_process(results: dict[str, float], title: str) -> None:
-    base = results["bare FastAPI"]
-    print(f"\n{title}: in-process raw ASGI driver, CPU us per request (median of rounds)")
-    print(f"{'variant':<22}{'us/req':>9}{'req/s':>10}{'added us':>10}{'x bare':>8}")
-    for name, micros in results.items():
-        print(f"{name:<22}{micros:>9.1f}{1e6 / micros:>10.0f}{micros - base:>10.1f}"
-              f"{base / micros:>8.2f}")
-
-
-def print_wrk(results: dict[str, float]) -> None:
-    base = results["bare FastAPI"]
-    print("\nuvicorn (1 worker) + wrk -t1 -c16 on loopback (median of interleaved rounds)")
-    print(f"{'variant':<22}{'req/s':>10}{'x bare':>8}")
-    for name, rps in results.items():
-        print(f"{name:<22}{rps:>10.0f}{rps / base:>8.2f}")
+def print_table(get: dict[str, float], post: dict[str, float],
+                wrk: dict[str, tuple[float, float]] | None, round_trips: float | None) -> None:
+    """One row per variant: in-process GET and POST (us/request, x bare), and through uvicorn +
+    wrk (req/s and x bare; server CPU us/request and x bare)."""
+    base_get, base_post = get["bare FastAPI"], post["bare FastAPI"]
+    header = f"{'variant':<20}{'GET us':>8}{'x bare':>7}{'POST us':>9}{'x bare':>7}"
+    if wrk is not None:
+        header += f"{'wrk req/s':>11}{'x bare':>7}{'cpu us':>8}{'x bare':>7}"
+    print("\n" + header + f"{'  Redis round trips/request':<0}")
+    for name in get:
+        row = (f"{name:<20}{get[name]:>8.1f}{base_get / get[name]:>7.2f}"
+               f"{post[name]:>9.1f}{base_post / post[name]:>7.2f}")
+        if wrk is not None and name in wrk:
+            (rate, cpu), (base_rate, base_cpu) = wrk[name], wrk["bare FastAPI"]
+            row += f"{rate:>11.0f}{rate / base_rate:>7.2f}{cpu:>8.1f}{base_cpu / cpu:>7.2f}"
+        if name == REDIS_VARIANT and round_trips is not None:
+            row += f"  {round_trips:.2f}"
+        print(row)
+    print("\nin-process: CPU us per request through a raw ASGI driver (median of rounds);"
+          f" GET {PATH}, POST /score with a JSON body.")
+    if wrk is not None:
+        print("wrk: uvicorn (1 worker) + wrk -t1 -c16 on loopback, GET; cpu us = the server's"
+              " user+system CPU per request (median of interleaved rounds).")
+    stack = "floodgate stack"
+    added = get[stack] - base_get
+    print(f"\nGoals: whole stack (memory) adds {added:.0f} us on GET, "
+          f"{post[stack] - base_post:.0f} us on POST (goal < 300 us);"
+          f" in-process {base_get / get[stack]:.2f}x bare", end="")
+    if wrk is not None:
+        print(f", through uvicorn + wrk {wrk[stack][0] / wrk['bare FastAPI'][0]:.2f}x bare"
+              " (goal >= 0.85)", end="")
+    if round_trips is not None:
+        print(f"; Redis {round_trips:.2f} round trips per request (goal 1)", end="")
+    print(".")
 
 
 def main() -> None:
@@ -305,22 +351,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--wrk", action="store_true", help="also measure through uvicorn + wrk")
     parser.add_argument("--wrk-seconds", type=int, default=3)
-    parser.add_argument("--wrk-rounds", type=int, default=3)
+    parser.add_argument("--wrk-rounds", type=int, default=5)
     parser.add_argument("--redis-url", help="also measure the stack with the Redis limiter")
     args = parser.parse_args()
 
     variants = dict(VARIANTS)
     if args.redis_url:
-        variants["floodgate + Redis"] = lambda: floodgate_app(args.redis_url)
-
-    print_in_process(in_process(variants, args.requests, args.rounds), f"GET {PATH}")
-    print_in_process(in_process(variants, args.requests, args.rounds, post=True),
-                     "POST /score (JSON body, pydantic model)")
-    if args.redis_url:
-        per_request = redis_round_trips(args.redis_url)
-        print(f"\nRedis round trips per request (MONITOR, Redis limiter): {per_request:.2f}")
-    if args.wrk:
-        print_wrk(with_wrk(VARIANTS, args.wrk_seconds, args.wrk_rounds))
+        url = args.redis_url
+        variants = {**dict(list(VARIANTS.items())[:3]), REDIS_VARIANT: lambda: floodgate_app(url),
+                    **dict(list(VARIANTS.items())[3:])}
+    get = in_process(variants, args.requests, args.rounds)
+    post = in_process(variants, args.requests, args.rounds, post=True)
+    round_trips = redis_round_trips(args.redis_url) if args.redis_url else None
+    wrk = (with_wrk(list(variants), args.wrk_seconds, args.wrk_rounds, args.redis_url)
+           if args.wrk else None)
+    print_table(get, post, wrk, round_trips)
 
 
 if __name__ == "__main__":

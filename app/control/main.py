@@ -5,6 +5,13 @@ metrics, rate limiting, validation, /health, /metrics) plus the control routes.
 
 The control API's own clients (the Prefect REST client, the target) are added to the runtime's
 lifespan by wrapping it, so `create_app` stays the single place the middleware is assembled.
+
+`/rollouts` and `/webhooks/` take configuration bodies whose `env` values may legitimately look
+like SQL or markup (`QUERY="SELECT id FROM t WHERE a = 1"`): they are added to
+VALIDATION_UNSCREENED_PATHS, so the validation middleware keeps the body-size limit (and refuses
+what would crash the app) but does not judge the values. Those routes authenticate every caller
+(bearer token, signed webhook) and validate the body's shape themselves; every other path is
+still screened.
 """
 
 from __future__ import annotations
@@ -26,11 +33,14 @@ from app.main import create_app
 from app.validation.fastapi_errors import install_validation_error_handler
 
 logger = logging.getLogger("floodgate.control")
+CONTROL_UNSCREENED_PATHS = ("/rollouts", "/webhooks/")
 
 
 def create_control_app(settings: Settings | None = None) -> FastAPI:
     """The control API; with no argument, settings come from the environment."""
-    settings = settings if settings is not None else Settings()
+    settings = with_control_unscreened_paths(
+        settings if settings is not None else Settings()
+    )
     app = create_app(settings)
     app.title = f"{settings.app_name} control API"
     app.state.target_provider = TargetProvider(settings)
@@ -41,6 +51,12 @@ def create_control_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     _wrap_lifespan(app, settings)
     return app
+
+
+def with_control_unscreened_paths(settings: Settings) -> Settings:
+    """`settings` with the control routes added to VALIDATION_UNSCREENED_PATHS (see above)."""
+    paths = list(dict.fromkeys([*settings.validation_unscreened_paths, *CONTROL_UNSCREENED_PATHS]))
+    return settings.model_copy(update={"validation_unscreened_paths": paths})
 
 
 def _wrap_lifespan(app: FastAPI, settings: Settings) -> None:

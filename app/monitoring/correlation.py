@@ -11,6 +11,7 @@ while serving it can carry it (see `app.monitoring.logging`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from contextvars import ContextVar
 from random import getrandbits
 from typing import Final
@@ -40,8 +41,9 @@ def new_request_id() -> str:
 
     `random.getrandbits` rather than `os.urandom`: an id must be unique, not unguessable, and
     this is cheaper on a path every request without an id takes. (`random` is reseeded in a
-    forked worker, so workers do not repeat each other's ids.)"""
-    return f"{getrandbits(128):032x}"
+    forked worker, so workers do not repeat each other's ids.) Sixteen bytes to hex rather than
+    a `:032x` format: the same 32 characters in half the time."""
+    return getrandbits(128).to_bytes(16, "big").hex()
 
 
 class CorrelationIdMiddleware:
@@ -54,17 +56,18 @@ class CorrelationIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_id(scope) or new_request_id()
+        incoming = _incoming_id(scope)
+        if incoming is None:
+            request_id = new_request_id()
+            header = (_HEADER_KEY, request_id.encode("ascii"))
+        else:  # well-formed, so ASCII: echo the caller's bytes as they came
+            request_id = incoming.decode("ascii")
+            header = (_HEADER_KEY, incoming)
         scope.setdefault("state", {})["request_id"] = request_id
-        header = (_HEADER_KEY, request_id.encode("ascii"))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                raw = message.get("headers", ())
-                message["headers"] = [
-                    *(h for h in raw if len(h[0]) != _KEY_LENGTH or h[0].lower() != _HEADER_KEY),
-                    header,
-                ]  # an id the app set is replaced: ours wins
+                message["headers"] = with_request_id(message.get("headers", ()), header)
             await send(message)
 
         token = request_id_var.set(request_id)
@@ -74,8 +77,24 @@ class CorrelationIdMiddleware:
             request_id_var.reset(token)
 
 
-def _incoming_id(scope: Scope) -> str | None:
+def with_request_id(
+    headers: Iterable[tuple[bytes, bytes]], header: tuple[bytes, bytes]
+) -> list[tuple[bytes, bytes]]:
+    """The response headers plus ours; an id the app set is dropped (ours wins, never two).
+
+    Copied, not edited in place: the list may belong to a Response object that is sent again."""
+    out = list(headers)
+    for name, _ in out:
+        if len(name) == _KEY_LENGTH and name.lower() == _HEADER_KEY:  # rare: the app set one
+            out = [h for h in out if len(h[0]) != _KEY_LENGTH or h[0].lower() != _HEADER_KEY]
+            break
+    out.append(header)
+    return out
+
+
+def _incoming_id(scope: Scope) -> bytes | None:
+    """The caller's X-Request-ID when present and well-formed."""
     for key, value in scope["headers"]:
         if key == _HEADER_KEY:
-            return value.decode("ascii") if is_well_formed(value) else None
+            return value if is_well_formed(value) else None
     return None

@@ -11,19 +11,29 @@
   IP address stops the walk at the last trusted hop. (Trusting the leftmost entry lets any client
   pick its own bucket.)
 * IPv6 clients are keyed by their /64 (configurable): one host usually controls a whole /64.
+
+Parsing an address with `ipaddress` costs a few microseconds, more than the rest of a rate-limit
+check, and a server sees the same few peers again and again (its proxies, clients on keep-alive).
+So what an address text means (its key, whether it is a trusted proxy) is computed once and kept
+in a bounded LRU cache per `ClientIdentity`; a request from a peer that is not a trusted proxy
+costs one cache lookup, and X-Forwarded-For is not even looked at.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _MAX_FORWARDED_HOPS = 32  # a longer chain is noise; stop walking there
+ADDRESS_CACHE_SIZE = 4096  # distinct address texts remembered (LRU); ~0.5 MB at most
+UNKNOWN_CLIENT_KEY = "ip:unknown"
+_FORWARDED_FOR = b"x-forwarded-for"
 
 
 def hash_api_key(raw: bytes | str) -> str:
@@ -59,6 +69,13 @@ def _parse_ip(text: str) -> IPAddress | None:
     return address
 
 
+class KnownAddress(NamedTuple):
+    """What an address text means to the limiter."""
+
+    key: str  # the rate-limit key: "ip:203.0.113.9", "ip:2001:db8:1:2::/64"
+    trusted: bool  # a trusted proxy: the X-Forwarded-For entry it appended is believed
+
+
 class ClientIdentity:
     """ASGI scope -> rate-limit key. Use as `key_func` of `RateLimitMiddleware`."""
 
@@ -69,6 +86,7 @@ class ClientIdentity:
         api_key_header: str | None = "X-API-Key",
         api_key_verifier: Callable[[bytes], bool] | None = None,
         ipv6_prefix_length: int = 64,
+        cache_size: int = ADDRESS_CACHE_SIZE,
     ) -> None:
         if not 1 <= ipv6_prefix_length <= 128:
             raise ValueError(f"ipv6_prefix_length must be in 1..128, got {ipv6_prefix_length}")
@@ -76,45 +94,61 @@ class ClientIdentity:
         self.api_key_header = api_key_header.lower().encode("latin-1") if api_key_header else None
         self.api_key_verifier = api_key_verifier
         self.ipv6_prefix_length = ipv6_prefix_length
+        # Per instance (the answer depends on trusted proxies and the IPv6 prefix length).
+        self.lookup: Callable[[str], KnownAddress | None] = functools.lru_cache(cache_size)(
+            self.classify
+        )
 
-    def __call__(self, scope: dict[str, Any]) -> str:
-        headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
-        if self.api_key_header is not None:
-            for name, value in headers:
-                if name.lower() == self.api_key_header and value.strip():
-                    if self.api_key_verifier is None or self.api_key_verifier(value.strip()):
-                        return hash_api_key(value.strip())
-                    break
-        return "ip:" + self._ip_key(self.client_ip(scope, headers))
+    def __call__(self, scope: Mapping[str, Any]) -> str:
+        headers: Sequence[tuple[bytes, bytes]] = scope.get("headers") or ()
+        wanted = self.api_key_header
+        if wanted is not None:
+            size = len(wanted)
+            for name, value in headers:  # lengths first: most headers are not the API key
+                if len(name) == size and name.lower() == wanted:
+                    raw = value.strip()
+                    if raw and (self.api_key_verifier is None or self.api_key_verifier(raw)):
+                        return hash_api_key(raw)
+                    break  # blank or unverified: key by address
+        client = scope.get("client")
+        peer = self.lookup(str(client[0])) if client else None
+        if peer is None:
+            return UNKNOWN_CLIENT_KEY
+        if not peer.trusted:
+            return peer.key  # the common case: X-Forwarded-For is never read
+        return self._forwarded_client(peer, headers)
+
+    def _forwarded_client(
+        self, peer: KnownAddress, headers: Sequence[tuple[bytes, bytes]]
+    ) -> str:
+        """Walk X-Forwarded-For from the right, believing each hop a trusted proxy appended."""
+        hops: list[str] = []
+        for name, value in headers:
+            if len(name) == len(_FORWARDED_FOR) and name.lower() == _FORWARDED_FOR:
+                hops.extend(value.decode("latin-1").split(","))
+        current = peer
+        for hop in reversed(hops[-_MAX_FORWARDED_HOPS:]):
+            address = self.lookup(hop.strip())
+            if address is None:
+                return current.key  # garbage from a trusted hop: stop at that hop
+            current = address
+            if not address.trusted:
+                return address.key
+        return current.key
 
     def is_trusted(self, address: IPAddress) -> bool:
         return any(address in network for network in self.trusted)
 
-    def client_ip(
-        self, scope: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
-    ) -> IPAddress | None:
-        """The client address per the rules above (None when the peer is unknown)."""
-        client = scope.get("client")
-        peer = _parse_ip(str(client[0])) if client else None
-        if peer is None or not self.trusted or not self.is_trusted(peer):
-            return peer
-        hops: list[str] = []
-        for name, value in headers if headers is not None else scope.get("headers") or []:
-            if name.lower() == b"x-forwarded-for":
-                hops.extend(value.decode("latin-1").split(","))
-        current = peer
-        for hop in reversed(hops[-_MAX_FORWARDED_HOPS:]):
-            address = _parse_ip(hop)
-            if address is None:
-                return current  # garbage from a trusted hop: stop at that hop
-            current = address
-            if not self.is_trusted(address):
-                return address
-        return current
+    def classify(self, text: str) -> KnownAddress | None:
+        """The key of an address text and whether it is a trusted proxy; None if no address.
 
-    def _ip_key(self, address: IPAddress | None) -> str:
+        Uncached: `lookup` is the cached front of it."""
+        address = _parse_ip(text)
         if address is None:
-            return "unknown"
+            return None
+        return KnownAddress("ip:" + self._ip_key(address), self.is_trusted(address))
+
+    def _ip_key(self, address: IPAddress) -> str:
         if isinstance(address, ipaddress.IPv6Address):
             network = ipaddress.IPv6Network((address, self.ipv6_prefix_length), strict=False)
             return str(network)

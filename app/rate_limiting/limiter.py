@@ -17,6 +17,7 @@ from app.rate_limiting.protocol import (
     BucketStore,
     ComponentHealth,
     HealthStatus,
+    InProcessBucketStore,
     RateLimitDecision,
     TakeRequest,
 )
@@ -59,6 +60,8 @@ class TokenBucketRateLimiter:
         self._store_bounded = (
             store_deadline is not None and store_deadline <= self.failure.timeout_seconds
         )
+        # A store without I/O (in memory) is called synchronously: no timer, no coroutine.
+        self._take_now = store.take_now if isinstance(store, InProcessBucketStore) else None
 
     @property
     def limit(self) -> int:
@@ -79,29 +82,36 @@ class TokenBucketRateLimiter:
             raise ValueError(f"key must be 1..{MAX_KEY_LENGTH} characters, got {len(key)}")
         if not 1 <= cost <= self._limit:
             raise ValueError(f"cost must be in 1..{self._limit}, got {cost}")
-        capacity = self.current_limit()
-        if self.failure.circuit_open():
-            return self._fail(capacity, BackendUnavailableError("circuit_open", "breaker open"))
-        request = TakeRequest(key, capacity, self._window_ms, cost)
-        try:
-            if self._store_bounded:
-                [result] = await self.store.take([request])
-            else:
-                async with self.failure.timeout():
+        throttling = self.throttling  # current_limit(), inline: this runs for every request
+        capacity = self._limit if throttling is None else throttling.effective_limit(self._limit)
+        if self._take_now is not None:
+            # In process: no backend to wait for or to lose, so no timer and no breaker. An
+            # exception (a bug) still takes the failure path rather than becoming a 500.
+            try:
+                result = self._take_now(key, capacity, self._window_ms, cost)
+            except Exception as error:
+                return self._fail(capacity, error)
+        else:
+            request = TakeRequest(key, capacity, self._window_ms, cost)
+            if self.failure.circuit_open():
+                return self._fail(capacity, BackendUnavailableError("circuit_open", "breaker open"))
+            try:
+                if self._store_bounded:
                     [result] = await self.store.take([request])
-        except Exception as error:  # any backend failure takes the documented path, never a 500
-            return self._fail(capacity, error)
-        if self.failure.state.consecutive_failures:
-            self.failure.record_success()
-        allowed = result.allowed
-        self.observer.decision("allowed" if allowed else "refused")
-        # Positional: a frozen dataclass built by keyword costs noticeably more per check.
-        return RateLimitDecision(
-            allowed,
+                else:
+                    async with self.failure.timeout():
+                        [result] = await self.store.take([request])
+            except Exception as error:  # any backend failure takes the documented path, never a 500
+                return self._fail(capacity, error)
+            if self.failure.state.consecutive_failures:
+                self.failure.record_success()
+        self.observer.decision("allowed" if result.allowed else "refused")
+        return RateLimitDecision(  # positional: allowed, limit, remaining, reset_at, retry_after
+            result.allowed,
             capacity,
             result.remaining,
-            (result.now_ms + result.full_after_ms) / 1000.0,  # reset_at
-            result.retry_after_ms / 1000.0,  # retry_after
+            (result.now_ms + result.full_after_ms) / 1000.0,
+            result.retry_after_ms / 1000.0,
         )
 
     def _fail(self, capacity: int, error: Exception) -> RateLimitDecision:

@@ -1,12 +1,15 @@
 """In-process bucket store: the embedded default when REDIS_URL is unset.
 
 It runs the same arithmetic as `token_bucket.lua`, so both pass one contract suite. Atomicity
-comes from the event loop: `take` never awaits between reading and writing a bucket. Limits are per
-process, which is right for one instance and wrong for several (use Redis there).
+comes from the event loop: a take never awaits between reading and writing a bucket. It is
+synchronous underneath (`take_now`, the `InProcessBucketStore` protocol), so the limiter calls it
+without arming a timeout. Limits are per process, which is right for one instance and wrong for
+several (use Redis there).
 
 Memory stays bounded by expiry, the way Redis TTLs bound the Redis store: every entry records when
 it is worthless again (a bucket when it would be full, burst tokens when they lapse), entries are
-kept in write order, and each call drops a few expired ones from the front.
+kept in write order, and takes drop the expired ones from the front, at most once per millisecond
+(each entry is dropped once: amortised O(1) per take).
 """
 
 from __future__ import annotations
@@ -17,8 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.rate_limiting.protocol import Clock, ExtraTokens, TakeRequest, TakeResult
-
-_PRUNE_PER_CALL = 32
 
 
 @dataclass(slots=True)
@@ -43,47 +44,56 @@ class MemoryBucketStore:
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
         self._extras: dict[str, _Extra] = {}
+        self._next_prune_ms = 0.0
 
     def _now_ms(self) -> float:
         """Whole milliseconds, as token_bucket.lua counts (so both stores round alike)."""
         return float(math.floor(self._clock() * 1000.0))
 
-    async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
-        now = self._now_ms()
-        self._prune(now)
-        return [self._take_one(request, now) for request in requests]
+    def take_now(self, key: str, capacity: int, window_ms: int, cost: int = 1) -> TakeResult:
+        """One take (a `TakeRequest`'s fields), synchronously (`InProcessBucketStore`): the
+        limiter's path for every request.
 
-    def _take_one(self, request: TakeRequest, now: float) -> TakeResult:
-        capacity, cost = float(request.capacity), request.cost
-        rate = capacity / request.window_ms
-        bucket = self._buckets.get(request.key)
-        tokens = capacity
-        if bucket is not None and bucket.expires_ms > now:
-            tokens = min(capacity, bucket.tokens + max(0.0, now - bucket.at_ms) * rate)
-        extra = self._live_extra(request.key, now)
+        Written as one frame with the common case (tokens left, no burst grant) first: in a busy
+        server each call and each line on this path costs far more than its arithmetic."""
+        now = float(math.floor(self._clock() * 1000.0))  # as `_now_ms`
+        if now >= self._next_prune_ms:
+            self._prune(now)
+        buckets = self._buckets
+        size = float(capacity)  # tokens a full bucket holds
+        rate = size / window_ms
+        bucket = buckets.get(key)
+        if bucket is None or bucket.expires_ms <= now:
+            tokens = size
+        else:
+            tokens = min(size, bucket.tokens + max(0.0, now - bucket.at_ms) * rate)
+        extra = self._live_extra(key, now) if self._extras else None
         spare = extra.tokens if extra is not None else 0
-        allowed, retry_ms = False, 0
         if tokens >= cost:
             tokens -= cost
-            allowed = True
-            self._buckets.pop(request.key, None)  # re-insert: dict order = write order
-            full_after = math.ceil((capacity - tokens) / rate) + 1
-            self._buckets[request.key] = _Bucket(tokens, now, now + full_after)
-        elif extra is not None and spare >= cost:
+            full_after = math.ceil((size - tokens) / rate)
+            if bucket is None:
+                buckets[key] = _Bucket(tokens, now, now + full_after + 1)
+            else:  # moved to the end: dict order = write order (what _drop_expired relies on)
+                del buckets[key]
+                bucket.tokens, bucket.at_ms, bucket.expires_ms = tokens, now, now + full_after + 1
+                buckets[key] = bucket
+            # Positional: built for every check (see TakeResult's field order).
+            return TakeResult(True, math.floor(tokens) + spare, 0, full_after, int(now))
+        allowed, retry_ms = False, 0
+        if extra is not None and spare >= cost:
             extra.tokens -= cost
             spare = extra.tokens
             allowed = True
-        elif cost > capacity:
-            retry_ms = request.window_ms
+        elif cost > size:
+            retry_ms = window_ms
         else:
             retry_ms = math.ceil((cost - tokens) / rate)
-        return TakeResult(
-            allowed=allowed,
-            remaining=math.floor(tokens) + spare,
-            retry_after_ms=retry_ms,
-            full_after_ms=math.ceil((capacity - tokens) / rate),
-            now_ms=int(now),
-        )
+        full_after = math.ceil((size - tokens) / rate)
+        return TakeResult(allowed, math.floor(tokens) + spare, retry_ms, full_after, int(now))
+
+    async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
+        return [self.take_now(*request) for request in requests]
 
     def _live_extra(self, key: str, now: float) -> _Extra | None:
         extra = self._extras.get(key)
@@ -95,13 +105,11 @@ class MemoryBucketStore:
         return extra
 
     def _prune(self, now: float) -> None:
-        """Drop expired entries from the front of each dict (amortised O(1) per call)."""
-        for table in (self._buckets, self._extras):
-            for _ in range(_PRUNE_PER_CALL):
-                oldest = next(iter(table), None)
-                if oldest is None or table[oldest].expires_ms > now:
-                    break
-                del table[oldest]
+        """Drop the expired entries at the front of each table, once per millisecond at most:
+        every entry is dropped once, so the work is O(1) per take on average."""
+        self._next_prune_ms = now + 1.0
+        _drop_expired(self._buckets, now)
+        _drop_expired(self._extras, now)
 
     async def grant_extra(self, key: str, tokens: int, ttl_ms: int) -> ExtraTokens:
         now = self._now_ms()
@@ -138,3 +146,12 @@ class MemoryBucketStore:
 
     async def aclose(self) -> None:
         return None
+
+
+def _drop_expired(table: dict[str, _Bucket] | dict[str, _Extra], now: float) -> None:
+    """Drop expired entries from the front of `table` (write order) up to the first live one."""
+    while table:
+        oldest = next(iter(table))
+        if table[oldest].expires_ms > now:
+            return
+        del table[oldest]

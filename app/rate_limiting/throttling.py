@@ -48,7 +48,8 @@ class InFlightRequests:
         self.current += 1
 
     def exit(self) -> None:
-        self.current = max(0, self.current - 1)
+        if self.current > 0:  # never below zero, even if exits outnumber entries
+            self.current -= 1
 
     def load(self) -> float:
         return self.current / self.capacity

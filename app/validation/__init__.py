@@ -10,12 +10,18 @@ Interface (what `app/main.py` and monitoring use)::
         settings,                 # app.config.Settings: validation_mode, max_body_bytes
         registry=registry,        # optional: count on the project's registry ...
         on_suspicious=hook,       # ... and/or call hook(SuspiciousInput) per flagged request
-        exempt_paths=("/metrics",),  # optional path prefixes left unscreened
+        exempt_paths=("/metrics",),  # optional path prefixes left alone entirely
+        unscreened_paths=("/rollouts",),  # optional: size limit kept, no injection screening
     )
 
 * `settings.max_body_bytes` (MAX_BODY_BYTES, 1 MiB): every request body, checked against
   Content-Length first and then counted while streaming: 413 `{"detail": ...}`; a bad
   Content-Length is a 400.
+* `settings.validation_unscreened_paths` (VALIDATION_UNSCREENED_PATHS) and `unscreened_paths`:
+  a path and what lies below it (`/rollouts` covers `/rollouts/x`, not `/rollouts-x`) whose
+  values are not screened for injection; the size limit and the 400s for bodies that would
+  crash the app still apply. For authenticated configuration bodies whose values may
+  legitimately look like SQL (the control API's `/rollouts` and `/webhooks/`).
 * `settings.validation_mode` (VALIDATION_MODE): `block` answers 400
   `{"detail", "location": "query"|"body", "field": "query.q"|"$.items[0].note",
   "reason": "sql_injection"|"xss"|"null_byte", "rule"}`; `report` logs (logger

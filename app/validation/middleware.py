@@ -6,7 +6,8 @@ context variables). Per HTTP request it:
 1. refuses a body whose Content-Length is over `settings.max_body_bytes` (413) or malformed
    (400), before reading anything;
 2. reads the body, counting bytes as they stream in, and answers 413 the moment the limit is
-   passed, so a 50 MB upload never reaches memory or the app;
+   passed, so a 50 MB upload never reaches memory or the app (an HTTP/1.x GET or HEAD that
+   announces no body is not read: it has none, see `body_limit.is_bodyless`);
 3. screens the query string, and the body when it is JSON or a form, with `DataSanitizer`;
 4. on a finding, in `block` mode answers 400 naming the field and the reason; in `report` mode
    logs it, counts it and lets the request through with its body intact (replayed to the app).
@@ -35,14 +36,18 @@ from app.validation.body_limit import (
     BodyTooLarge,
     ClientDisconnected,
     MalformedContentLength,
-    declared_length,
+    body_framing,
+    is_bodyless,
     read_body,
     replaying,
 )
+from app.validation.paths import is_covered, path_rules
 from app.validation.sanitizer import DataSanitizer
 from app.validation.scanning import (
     Finding,
     JsonTooDeep,
+    NoScreening,
+    ThreatDetector,
     UndecodableBody,
     check_text,
     scan_json,
@@ -56,6 +61,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 logger = logging.getLogger("floodgate.validation")
+NO_SCREENING = NoScreening()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +127,15 @@ async def _respond(send: Send, status: int, payload: dict[str, Any]) -> None:
 
 
 class ValidationMiddleware:
-    """Wrap an ASGI app: `ValidationMiddleware(app, settings, registry=project_registry)`."""
+    """Wrap an ASGI app: `ValidationMiddleware(app, settings, registry=project_registry)`.
+
+    `exempt_paths` (prefixes) skip everything, size limit included: probes and scrapes.
+    `unscreened_paths` (plus `settings.validation_unscreened_paths`; a path and what lies below
+    it, see `paths.py`) keep the size limit and the checks that keep the app from crashing
+    (malformed Content-Length, JSON nested too deeply, undecodable text) but skip injection
+    screening: for authenticated configuration bodies whose values may legitimately look like
+    SQL or markup (a rollout's `env`).
+    """
 
     def __init__(
         self,
@@ -131,6 +145,7 @@ class ValidationMiddleware:
         registry: CollectorRegistry | None = None,
         on_suspicious: SuspiciousHook | None = None,
         exempt_paths: Iterable[str] = (),
+        unscreened_paths: Iterable[str] = (),
         sanitizer: DataSanitizer | None = None,
     ) -> None:
         self.app = app
@@ -138,6 +153,9 @@ class ValidationMiddleware:
         self.block = settings.validation_mode is ValidationMode.BLOCK
         self.sanitizer = sanitizer or DataSanitizer()
         self.exempt_paths = tuple(exempt_paths)
+        self.unscreened_paths = path_rules(
+            dict.fromkeys([*settings.validation_unscreened_paths, *unscreened_paths])
+        )
         self.hooks: list[SuspiciousHook] = []
         if registry is not None:
             self.hooks.append(suspicious_input_counter(registry))
@@ -152,22 +170,32 @@ class ValidationMiddleware:
             return
         headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
         try:
-            length = declared_length(headers)
+            length, transfer_encoded = body_framing(headers)
         except MalformedContentLength as error:
             await _respond(send, 400, {"detail": str(error)})
             return
         if length is not None and length > self.max_body_bytes:
             await self._too_large(send)
             return
-        try:
-            body = await read_body(receive, self.max_body_bytes)
-        except BodyTooLarge:
-            await self._too_large(send)
+        if is_bodyless(scope, length, transfer_encoded):  # most requests: nothing to read
+            body, app_receive = b"", receive
+        else:
+            try:
+                body = await read_body(receive, self.max_body_bytes)
+            except BodyTooLarge:
+                await self._too_large(send)
+                return
+            except ClientDisconnected:
+                return
+            app_receive = replaying(body, receive)
+        if not body and not scope.get("query_string"):  # most GETs: nothing to screen
+            await self.app(scope, app_receive, send)
             return
-        except ClientDisconnected:
-            return
+        detector: ThreatDetector = self.sanitizer
+        if self.unscreened_paths and is_covered(scope["path"], self.unscreened_paths):
+            detector = NO_SCREENING
         try:
-            finding = self._scan(scope, headers, body)
+            finding = self._scan(scope, headers, body, detector)
         except JsonTooDeep:
             await _respond(send, 400, {"detail": "JSON nested too deeply", "field": "$"})
             return
@@ -189,10 +217,11 @@ class ValidationMiddleware:
                     },
                 )
                 return
-        await self.app(scope, replaying(body, receive), send)
+        await self.app(scope, app_receive, send)
 
     def _scan(
-        self, scope: Scope, headers: list[tuple[bytes, bytes]], body: bytes
+        self, scope: Scope, headers: list[tuple[bytes, bytes]], body: bytes,
+        detector: ThreatDetector,
     ) -> tuple[str, Finding] | None:
         """The body first (it may be undecodable, which must be refused even in report mode),
         then the query string."""
@@ -201,9 +230,9 @@ class ValidationMiddleware:
             content_type, charset = _content_type(headers)
             try:
                 if _is_json(content_type):
-                    hit = scan_json(self.sanitizer, body)
+                    hit = scan_json(detector, body)
                 elif content_type == b"application/x-www-form-urlencoded":
-                    hit = scan_query(self.sanitizer, body, prefix="form")
+                    hit = scan_query(detector, body, prefix="form")
                 elif not content_type or content_type.startswith(b"text/"):
                     check_text(body, charset)
             except (JsonTooDeep, UndecodableBody):
@@ -212,7 +241,10 @@ class ValidationMiddleware:
                 hit = None
             if hit is not None:
                 return "body", hit
-        hit = scan_query(self.sanitizer, scope.get("query_string", b""))
+        query: bytes = scope.get("query_string", b"")
+        if not query:
+            return None
+        hit = scan_query(detector, query)
         return ("query", hit) if hit is not None else None
 
     def _report(self, scope: Scope, location: str, hit: Finding) -> bool:

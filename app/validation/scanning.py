@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
-from app.validation.sanitizer import DataSanitizer, Threat
+from app.validation.sanitizer import Threat
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,23 @@ class Finding:
 
     field: str
     threat: Threat
+
+
+class ThreatDetector(Protocol):
+    """What the scanners ask of each string (`DataSanitizer` is the real one)."""
+
+    def threat(self, text: str) -> Threat | None: ...
+
+
+class NoScreening:
+    """A detector that flags nothing, for paths exempt from injection screening.
+
+    The scanners still run with it: JSON nested too deeply or holding lone surrogates is still
+    refused, because what protects the app from crashing on a body is not a judgement of its
+    values."""
+
+    def threat(self, text: str) -> Threat | None:
+        return None
 
 
 class JsonTooDeep(Exception):
@@ -52,7 +69,7 @@ def _path(trail: list[tuple[int, str | int]], index: int) -> str:
 
 
 def scan_pairs(
-    sanitizer: DataSanitizer, prefix: str, pairs: list[tuple[str, str]]
+    sanitizer: ThreatDetector, prefix: str, pairs: list[tuple[str, str]]
 ) -> Finding | None:
     """First suspicious name or value among decoded `name=value` pairs."""
     for name, value in pairs:
@@ -71,7 +88,7 @@ def check_text(body: bytes, charset: str) -> None:
         raise UndecodableBody(f"body is not valid {charset} text") from None
 
 
-def scan_query(sanitizer: DataSanitizer, raw: bytes, prefix: str = "query") -> Finding | None:
+def scan_query(sanitizer: ThreatDetector, raw: bytes, prefix: str = "query") -> Finding | None:
     """Scan a percent-encoded `a=1&b=2` string (a query string or a form body)."""
     if not raw:
         return None
@@ -79,7 +96,7 @@ def scan_query(sanitizer: DataSanitizer, raw: bytes, prefix: str = "query") -> F
     return scan_pairs(sanitizer, prefix, pairs)
 
 
-def scan_json(sanitizer: DataSanitizer, body: bytes) -> Finding | None:
+def scan_json(sanitizer: ThreatDetector, body: bytes) -> Finding | None:
     """Scan a JSON body; ValueError if it is not JSON (the caller lets the app answer that).
 
     Every key and string value is checked, depth-first, without recursion. Paths are not

@@ -21,7 +21,9 @@ def test_environment_variables_are_read(monkeypatch):
     monkeypatch.setenv("K8S_MAX_REPLICAS", "10")
     monkeypatch.setenv("DATABASE_POOL_SIZE", "20")
     monkeypatch.setenv("HEALTH_CRITICAL_COMPONENTS", '["redis", "prefect"]')
+    monkeypatch.setenv("VALIDATION_UNSCREENED_PATHS", '["/config"]')
     settings = Settings()
+    assert settings.validation_unscreened_paths == ["/config"]
     assert (settings.k8s_min_replicas, settings.k8s_max_replicas) == (3, 10)
     assert settings.database_pool_size == 20
     assert settings.health_critical_components == ["redis", "prefect"]
@@ -35,6 +37,7 @@ def test_environment_variables_are_read(monkeypatch):
         ({"pool_load_multiplier": 0}, "pool_load_multiplier"),
         ({"k8s_target_cpu_percent": 101}, "k8s_target_cpu_percent"),
         ({"health_check_timeout_seconds": 0}, "health_check_timeout_seconds"),
+        ({"validation_unscreened_paths": ["rollouts"]}, "'rollouts' is not a path"),
     ],
 )
 def test_bad_values_are_refused_with_the_field_named(overrides, message):

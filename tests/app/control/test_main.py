@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
 from app.control.main import create_control_app
-from tests.app.control.conftest import control_settings
+from app.control.webhooks.signatures import floodgate_signature
+from tests.app.control.conftest import SECRET, control_settings, read_flow_run
 
 pytestmark = pytest.mark.integration
 
@@ -41,3 +45,49 @@ async def test_lifespan_without_prefect_still_serves_reads(start_control, memory
     control = await start_control(control_settings(prefect_api_url=None), memory_target)
     assert control.app.state.prefect_deployments is None
     assert (await control.get(f"/rollouts/{app_name}")).status_code == 200
+
+
+SQL_LOOKING = "SELECT id FROM t WHERE a = 1"  # a legitimate env value the screen would refuse
+
+
+def test_control_bodies_are_added_to_the_unscreened_paths_keeping_the_operators():
+    app = create_control_app(control_settings(validation_unscreened_paths=["/config"]))
+    assert app.state.settings.validation_unscreened_paths == ["/config", "/rollouts", "/webhooks/"]
+
+
+async def test_a_rollout_env_may_look_like_sql(control, app_name):
+    body = {"app": app_name, "version": "v2", "env": {"REPORT_QUERY": SQL_LOOKING}}
+    response = await control.post("/rollouts", json=body)
+    assert response.status_code == 202, response.text
+    run = await read_flow_run(response.json()["flow_run_id"])
+    assert run.parameters["spec"]["env"] == {"REPORT_QUERY": SQL_LOOKING}
+
+
+async def test_a_signed_webhook_env_may_look_like_sql(control, app_name):
+    body = json.dumps({"app": app_name, "version": "v2", "strategy": "canary",
+                       "env": {"REPORT_QUERY": SQL_LOOKING}}).encode()
+    stamp = str(int(time.time()))
+    headers = {"Content-Type": "application/json", "X-Floodgate-Delivery": "ci-sql-1",
+               "X-Floodgate-Timestamp": stamp,
+               "X-Floodgate-Signature": floodgate_signature(SECRET, "ci-sql-1", stamp, body)}
+    response = await control.client.post("/webhooks/ci", content=body, headers=headers)
+    assert response.status_code == 202, response.text
+    run = await read_flow_run(response.json()["flow_run_id"])
+    assert run.parameters["spec"]["env"] == {"REPORT_QUERY": SQL_LOOKING}
+
+
+async def test_control_bodies_keep_the_size_limit(start_control, memory_target, app_name):
+    settings = control_settings(prefect_api_url=None, max_body_bytes=256)
+    control = await start_control(settings, memory_target)
+    body = {"app": app_name, "version": "v2", "env": {"REPORT_QUERY": SQL_LOOKING + " " * 300}}
+    response = await control.post("/rollouts", json=body)
+    assert response.status_code == 413
+    assert response.json() == {"detail": "request body larger than 256 bytes"}
+
+
+async def test_other_control_paths_are_still_screened(start_control, memory_target):
+    control = await start_control(control_settings(prefect_api_url=None), memory_target)
+    response = await control.get("/apps", params={"filter": SQL_LOOKING})
+    assert response.status_code == 400
+    assert (response.json()["field"], response.json()["reason"]) == ("query.filter",
+                                                                     "sql_injection")

@@ -17,7 +17,6 @@ from app.monitoring.health import ComponentDegraded
 from app.rate_limiting.coalescing import CoalescingBucketStore
 from app.rate_limiting.failure import BackendUnavailableError, FailurePolicy, classify
 from app.rate_limiting.limiter import TokenBucketRateLimiter
-from app.rate_limiting.memory import MemoryBucketStore
 from app.rate_limiting.metrics import PrometheusObserver
 from app.rate_limiting.middleware import RateLimitMiddleware
 from app.rate_limiting.protocol import BucketStore
@@ -218,12 +217,35 @@ def test_policy_arguments_are_validated() -> None:
         FailurePolicy(breaker_threshold=0)
 
 
-class HangingStore(MemoryBucketStore):
-    """A store (behind our protocol) whose `take` never answers, like a wedged backend."""
+class HangingStore:
+    """A remote store (behind our protocol) whose `take` never answers, like a wedged backend.
+
+    Not a `MemoryBucketStore` subclass: that store answers in process through `take_now`, which
+    the limiter calls instead of `take` (no I/O, nothing to time out)."""
+
+    name = "hanging"
 
     async def take(self, requests):
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
+
+    async def grant_extra(self, key, tokens, ttl_ms):
+        raise AssertionError("not used here")
+
+    async def extra(self, key):
+        raise AssertionError("not used here")
+
+    async def revoke_extra(self, key):
+        raise AssertionError("not used here")
+
+    async def start(self) -> None:
+        return None
+
+    async def ping(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
 
 
 @pytest.mark.parametrize("coalescing", [False, True], ids=["limiter-timer", "store-deadline"])

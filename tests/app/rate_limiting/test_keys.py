@@ -94,3 +94,36 @@ def test_bad_configuration_names_the_setting() -> None:
         parse_trusted_proxies(["10.0.0.0/8", "proxy.internal"])
     with pytest.raises(ValueError, match="ipv6_prefix_length"):
         ClientIdentity(ipv6_prefix_length=0)
+
+
+def test_a_small_address_cache_gives_the_same_answers_as_no_cache() -> None:
+    """Addresses are classified once and cached (LRU); evictions must never change a key."""
+    cached = ClientIdentity(trusted_proxies=PROXIES, cache_size=2)
+    cases = [
+        ("10.0.0.2", b"198.51.100.7"),
+        ("203.0.113.5", b"1.2.3.4"),
+        ("10.0.0.3", b"6.6.6.6, 10.1.1.1"),
+        ("2001:db8:1:2:3:4:5:6", None),
+        ("10.0.0.2", b"198.51.100.8, not-an-ip"),
+        ("testclient", None),
+    ]
+    expected = [
+        "ip:198.51.100.7", "ip:203.0.113.5", "ip:6.6.6.6", "ip:2001:db8:1:2::/64", "ip:10.0.0.2",
+        "ip:unknown",
+    ]
+    for _ in range(3):  # later rounds hit and miss the tiny cache in a different order
+        keys = [
+            key_of(cached, peer, *([(b"x-forwarded-for", hops)] if hops is not None else []))
+            for peer, hops in cases
+        ]
+        assert keys == expected
+
+
+def test_the_cache_is_per_identity() -> None:
+    """Whether an address is a trusted proxy depends on the identity's own configuration."""
+    trusting = ClientIdentity(trusted_proxies=["10.0.0.0/8"])
+    plain = ClientIdentity()
+    forwarded = (b"x-forwarded-for", b"198.51.100.7")
+    assert key_of(trusting, "10.0.0.2", forwarded) == "ip:198.51.100.7"
+    assert key_of(plain, "10.0.0.2", forwarded) == "ip:10.0.0.2"
+    assert key_of(ClientIdentity(ipv6_prefix_length=48), "2001:db8:1:2::1") == "ip:2001:db8:1::/48"

@@ -200,3 +200,33 @@ def test_limit_and_window_must_be_positive() -> None:
         TokenBucketRateLimiter(MemoryBucketStore(), limit=0)
     with pytest.raises(ValueError, match="window"):
         TokenBucketRateLimiter(MemoryBucketStore(), window_seconds=0)
+
+
+class CountingTimeouts(FailurePolicy):
+    """The real policy, counting the timers it arms."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout_seconds=5.0)
+        self.armed = 0
+
+    def timeout(self) -> asyncio.Timeout:
+        self.armed += 1
+        return super().timeout()
+
+
+async def test_only_stores_that_do_io_are_bounded_by_a_timer(store: BucketStore) -> None:
+    """The in-memory store answers synchronously (`take_now`): a timer around it would cost more
+    than the check. Every store that does I/O is still bounded by one (or by its own deadline)."""
+    failure = CountingTimeouts()
+    limiter = TokenBucketRateLimiter(store, failure=failure, limit=10, window_seconds=60)
+    decisions = [await limiter.check("ip:192.0.2.9") for _ in range(3)]
+
+    assert [d.remaining for d in decisions] == [9, 8, 7]
+    if isinstance(store, MemoryBucketStore):
+        assert failure.armed == 0
+        return
+    own_deadline: float | None = getattr(store, "deadline_seconds", None)
+    if own_deadline is not None and own_deadline <= failure.timeout_seconds:
+        assert failure.armed == 0  # the store answers or fails within its own deadline
+    else:
+        assert failure.armed == 3

@@ -71,3 +71,28 @@ async def test_a_second_grant_adds_tokens_and_keeps_the_later_expiry() -> None:
     await store.grant_extra("k", 3, 10_000)
     second = await store.grant_extra("k", 2, 1_000)
     assert (second.tokens, second.ttl_ms) == (5, 10_000)
+
+
+async def test_every_expired_bucket_goes_on_the_next_millisecond() -> None:
+    """Pruning runs at most once per millisecond but drops everything expired at the front, so
+    a flood of one-off clients never outgrows what is still live."""
+    clock = FakeClock()
+    store = MemoryBucketStore(clock)
+    for index in range(500):
+        await store.take([TakeRequest(f"one-off-{index}", 10, 1_000)])
+    assert len(store) == 500
+    clock.now += 1.5  # all of them full again
+    for index in range(3):
+        await store.take([TakeRequest(f"later-{index}", 10, 1_000)])
+    assert len(store) == 3
+
+
+async def test_take_now_and_take_agree() -> None:
+    clock = FakeClock()
+    batch, single = MemoryBucketStore(clock), MemoryBucketStore(clock)
+    request = TakeRequest("k", capacity=3, window_ms=3_000, cost=2)
+    [first] = await batch.take([request])
+    assert single.take_now(*request) == first
+    [second] = await batch.take([request])
+    assert single.take_now("k", 3, 3_000, 2) == second
+    assert not second.allowed

@@ -311,3 +311,140 @@ async def test_text_in_its_declared_charset_is_accepted() -> None:
             "/echo", content=b"caf\xe9", headers={"content-type": "text/plain; charset=latin-1"}
         )
     assert response.status_code == 200
+
+
+SQL_VALUE = "SELECT id FROM t WHERE a = 1"
+
+
+def _unscreened(events: list[SuspiciousInput], **settings: Any) -> ValidationMiddleware:
+    """/notes unscreened through the setting, the way create_control_app configures it."""
+    return ValidationMiddleware(
+        _fastapi(),
+        Settings(max_body_bytes=LIMIT, validation_unscreened_paths=["/notes"], **settings),
+        on_suspicious=events.append,
+    )
+
+
+async def test_unscreened_paths_accept_values_that_look_like_sql(
+    events: list[SuspiciousInput],
+) -> None:
+    async with await _client(_unscreened(events)) as client:
+        response = await client.post("/notes?q=%27%20or%201%3D1--", json={"text": SQL_VALUE})
+    assert response.status_code == 200
+    assert response.json() == {"text": SQL_VALUE}
+    assert events == []  # not judged at all: neither refused nor counted
+
+
+async def test_unscreened_paths_keep_the_body_size_limit(events: list[SuspiciousInput]) -> None:
+    too_large = {"text": SQL_VALUE + " " + "x" * LIMIT}
+
+    async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: counted while streaming
+        for chunk in (b'{"text": "', b"x" * LIMIT, b'"}'):
+            yield chunk
+
+    async with await _client(_unscreened(events)) as client:
+        declared = await client.post("/notes", json=too_large)
+        streamed = await client.post(
+            "/notes", content=chunked(), headers={"content-type": "application/json"}
+        )
+    assert declared.status_code == 413
+    assert streamed.status_code == 413
+
+
+async def test_unscreened_paths_still_refuse_what_would_crash_the_app(
+    events: list[SuspiciousInput],
+) -> None:
+    app = _unscreened(events, validation_mode=ValidationMode.REPORT)
+    async with await _client(app) as client:
+        surrogate = await client.post(
+            "/notes", content=b'{"text": "\\ud800"}', headers={"content-type": "application/json"}
+        )
+    assert surrogate.status_code == 400
+    assert surrogate.json() == {"detail": "$.text holds a lone UTF-16 surrogate"}
+
+
+async def test_paths_outside_the_unscreened_ones_are_still_screened(
+    events: list[SuspiciousInput],
+) -> None:
+    app = ValidationMiddleware(
+        _fastapi(), _settings(), unscreened_paths=["/notes"], on_suspicious=events.append
+    )
+    async with await _client(app) as client:
+        echoed = await client.post("/echo", json={"text": SQL_VALUE})
+        searched = await client.get("/search", params={"q": SQL_VALUE})
+        sibling = await client.post("/notes-admin", json={"text": SQL_VALUE})
+    assert (echoed.status_code, searched.status_code, sibling.status_code) == (400, 400, 400)
+    assert [e.path for e in events] == ["/echo", "/search", "/notes-admin"]
+
+
+def _raw_scope(method: str, headers: list[tuple[bytes, bytes]], http_version: str = "1.1",
+               query: bytes = b"") -> dict[str, Any]:
+    return {"type": "http", "http_version": http_version, "method": method, "path": "/any",
+            "query_string": query, "headers": headers}
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "http_version", "read_by_middleware"),
+    [
+        ("GET", [], "1.1", False),  # no body possible: the app gets the server's own receive
+        ("HEAD", [(b"content-length", b"0")], "1.0", False),
+        ("GET", [(b"content-length", b"12")], "1.1", True),
+        ("GET", [(b"transfer-encoding", b"chunked")], "1.1", True),
+        ("GET", [], "2", True),  # HTTP/2 bodies need neither header
+        ("POST", [], "1.1", True),  # a client that hangs up is answered with nothing, as always
+    ],
+)
+async def test_only_bodies_that_can_exist_are_read(
+    method: str, headers: list[tuple[bytes, bytes]], http_version: str, read_by_middleware: bool
+) -> None:
+    seen: list[Any] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(receive)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        raise AssertionError("nothing to refuse here")
+
+    await ValidationMiddleware(inner, _settings())(
+        _raw_scope(method, headers, http_version), receive, send
+    )
+    assert (seen[0] is not receive) is read_by_middleware
+
+
+@pytest.mark.parametrize("headers", [[(b"content-length", b"17")],
+                                     [(b"transfer-encoding", b"chunked")]])
+async def test_a_get_with_a_body_is_still_screened(headers: list[tuple[bytes, bytes]]) -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("the app must not see a refused body")
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"q=' or 1=1-- &a=b", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    form = [(b"content-type", b"application/x-www-form-urlencoded"), *headers]
+    await ValidationMiddleware(inner, _settings())(_raw_scope("GET", form), receive, send)
+    assert sent[0]["status"] == 400
+
+
+async def test_a_bodyless_get_still_has_its_query_screened() -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("the app must not see a refused query")
+
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("nothing to read")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = _raw_scope("GET", [], query=b"q=%3Cscript%3Ealert(1)%3C/script%3E")
+    await ValidationMiddleware(inner, _settings())(scope, receive, send)
+    assert sent[0]["status"] == 400
