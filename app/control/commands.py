@@ -42,24 +42,20 @@ async def send_command(
         raise ControlError(409, refusal, phase=phase)
     assert rollout is not None
     if await _resume_gate(rollout, command, deployments):
-        return {
-            "status": "accepted",
-            "app": app,
-            "command": command,
-            "rollout_id": rollout.id,
-            "phase": rollout.phase,
-            "driver": {"kind": "gate", "flow_run_id": rollout.last_flow_run_id,
-                       "detail": "the flow run paused at the manual gate was resumed with it"},
-            "status_url": f"/rollouts/{app}",
+        driver: dict[str, Any] = {
+            "kind": "gate", "flow_run_id": rollout.last_flow_run_id,
+            "detail": "the flow run paused at the manual gate was resumed with it",
         }  # fmt: skip
-    await in_thread(target.post_command, app, command)
+    else:
+        await in_thread(target.post_command, app, command)
+        driver = await _ensure_driver(rollout, deployments, settings)
     return {
         "status": "accepted",
         "app": app,
         "command": command,
         "rollout_id": rollout.id,
         "phase": rollout.phase,
-        "driver": await _ensure_driver(rollout, deployments, settings),
+        "driver": driver,
         "status_url": f"/rollouts/{app}",
     }
 

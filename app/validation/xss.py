@@ -21,32 +21,17 @@ import re
 from collections.abc import Callable
 
 from app.validation.decoding import folded_views
+from app.validation.gates import contains_any
 
 # None of these characters: no tag, no attribute, no URL scheme, no call. Nothing to look at.
 _TRIGGERS = frozenset("<>:(`=&%\\")
-
-
-def _any(*needles: str) -> Callable[[str], bool]:
-    """A gate: does the text contain any of these substrings? Plain `in` tests: a C substring
-    search each, cheaper than one regex alternation on long text (bench/validation_detection.py)."""
-    if len(needles) == 1:
-        needle = needles[0]
-        return lambda text: needle in text
-
-    def gate(text: str) -> bool:
-        for needle in needles:  # noqa: SIM110 - a generator costs ~1 µs a call here
-            if needle in text:
-                return True
-        return False
-
-    return gate
 
 
 # (gate, pattern) per rule: substring tests first, the regex only when they pass.
 _RULES: dict[str, tuple[Callable[[str], bool], str]] = {
     # Elements that load or run code by themselves.
     "script_element": (
-        _any("<"),
+        contains_any("<"),
         r"<[\s/]*(script|iframe|frame|frameset|object|embed|applet|meta|base|link|style|xml"
         r"|import|layer|bgsound|isindex|portal)\b|<!--#(exec|include)\b",
     ),
@@ -65,21 +50,21 @@ _RULES: dict[str, tuple[Callable[[str], bool], str]] = {
     ),
     # CSS that runs script (old IE expression(), Firefox XBL) or pulls remote style sheets.
     "css_script": (
-        _any("expression", "-moz-binding", "@import"),
+        contains_any("expression", "-moz-binding", "@import"),
         r"\bexpression ?\( ?(alert|prompt|confirm|eval)|-moz-binding ?:|@import ?['\"]",
     ),
     # Calls to the sinks every proof of concept uses, in a script context.
     "script_call": (
-        _any("alert", "prompt", "confirm"),
+        contains_any("alert", "prompt", "confirm"),
         r"\b(alert|prompt|confirm)(\( ?[^)]{0,40}\)|`[^`]*`)"
         r"|\( ?(alert|prompt|confirm) ?\) ?\(|[(,=] ?(alert|prompt|confirm) ?[),]",
     ),
     "computed_call": (
-        _any("]("),
+        contains_any("]("),
         r"\b(top|self|parent|window|frames|globalthis|this) ?\[[^\]]{1,40}\] ?\(",
     ),
     "script_api": (
-        _any(
+        contains_any(
             "eval",
             "settimeout",
             "setinterval",
@@ -107,7 +92,7 @@ _SCHEME = re.compile(
     r"|data:(text/html|text/javascript|image/svg|application/x?html|[^,]{0,40};base64)|data:,"
 )
 _COMPILED = [(name, gate, re.compile(pattern)) for name, (gate, pattern) in _RULES.items()]
-_SCHEME_WORDS = _any("script", "mocha", "data:")
+_SCHEME_WORDS = contains_any("script", "mocha", "data:")
 
 
 def xss_reason(text: str, prepared: list[tuple[str, str]] | None = None) -> str | None:
