@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.monitoring.http_metrics import HttpRequestMetrics
 from app.monitoring.metrics import MetricsCollector
 from app.monitoring.names import UNMATCHED_ROUTE
 
@@ -97,7 +98,16 @@ class PrometheusMiddleware:
             raise
         finally:
             http.in_progress -= 1
-            route = route_template(scope, outer_root_path)
-            if route == UNMATCHED_ROUTE and status != 404 and self.routes:
-                route = match_template(self.routes, scope)  # refused before routing: rare
-            http.observe(scope["method"], route, status, time.perf_counter() - start)
+            record_request(http, self.routes, scope, outer_root_path, status, start)
+
+
+def record_request(
+    http: HttpRequestMetrics, routes: Sequence[BaseRoute], scope: Scope, outer_root_path: str,
+    status: int, started: float,
+) -> None:
+    """Count one finished request under its route template and time it from `started`
+    (a `time.perf_counter()` value). `routes` label requests refused before routing."""
+    route = route_template(scope, outer_root_path)
+    if route == UNMATCHED_ROUTE and status != 404 and routes:
+        route = match_template(routes, scope)  # refused before routing: rare
+    http.observe(scope["method"], route, status, time.perf_counter() - started)

@@ -15,13 +15,13 @@
 Parsing an address with `ipaddress` costs a few microseconds, more than the rest of a rate-limit
 check, and a server sees the same few peers again and again (its proxies, clients on keep-alive).
 So what an address text means (its key, whether it is a trusted proxy) is computed once and kept
-in a bounded LRU cache per `ClientIdentity`; a request from a peer that is not a trusted proxy
-costs one cache lookup, and X-Forwarded-For is not even looked at.
+in a bounded cache per `ClientIdentity` (a plain dict, oldest entry out first: a dict lookup is
+cheaper per request than an `lru_cache` call); a request from a peer that is not a trusted proxy
+costs one dict lookup, and X-Forwarded-For is not even looked at.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -31,7 +31,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _MAX_FORWARDED_HOPS = 32  # a longer chain is noise; stop walking there
-ADDRESS_CACHE_SIZE = 4096  # distinct address texts remembered (LRU); ~0.5 MB at most
+ADDRESS_CACHE_SIZE = 4096  # distinct address texts remembered (oldest out first); ~0.5 MB
 UNKNOWN_CLIENT_KEY = "ip:unknown"
 _FORWARDED_FOR = b"x-forwarded-for"
 
@@ -76,6 +76,9 @@ class KnownAddress(NamedTuple):
     trusted: bool  # a trusted proxy: the X-Forwarded-For entry it appended is believed
 
 
+_UNSEEN = KnownAddress("", False)  # "not cached yet" (compared by identity)
+
+
 class ClientIdentity:
     """ASGI scope -> rate-limit key. Use as `key_func` of `RateLimitMiddleware`."""
 
@@ -95,9 +98,8 @@ class ClientIdentity:
         self.api_key_verifier = api_key_verifier
         self.ipv6_prefix_length = ipv6_prefix_length
         # Per instance (the answer depends on trusted proxies and the IPv6 prefix length).
-        self.lookup: Callable[[str], KnownAddress | None] = functools.lru_cache(cache_size)(
-            self.classify
-        )
+        self.cache_size = cache_size
+        self._known: dict[str, KnownAddress | None] = {}
 
     def __call__(self, scope: Mapping[str, Any]) -> str:
         headers: Sequence[tuple[bytes, bytes]] = scope.get("headers") or ()
@@ -111,7 +113,13 @@ class ClientIdentity:
                         return hash_api_key(raw)
                     break  # blank or unverified: key by address
         client = scope.get("client")
-        peer = self.lookup(str(client[0])) if client else None
+        if client:
+            text = client[0]
+            peer = self._known.get(text, _UNSEEN)
+            if peer is _UNSEEN:
+                peer = self.lookup(text)
+        else:
+            peer = None
         if peer is None:
             return UNKNOWN_CLIENT_KEY
         if not peer.trusted:
@@ -135,6 +143,16 @@ class ClientIdentity:
             if not address.trusted:
                 return address.key
         return current.key
+
+    def lookup(self, text: str) -> KnownAddress | None:
+        """`classify`, remembered for the last `cache_size` distinct texts (oldest out first)."""
+        known = self._known
+        if text in known:
+            return known[text]
+        if len(known) >= self.cache_size:
+            del known[next(iter(known))]
+        answer = known[text] = self.classify(text)
+        return answer
 
     def is_trusted(self, address: IPAddress) -> bool:
         return any(address in network for network in self.trusted)

@@ -20,10 +20,12 @@ from app.rate_limiting.protocol import (
     InProcessBucketStore,
     RateLimitDecision,
     TakeRequest,
+    TakeResult,
 )
 from app.rate_limiting.throttling import DynamicThrottling, EventLoopLag, InFlightRequests
 
 MAX_KEY_LENGTH = 256
+_new_decision = tuple.__new__
 
 
 class TokenBucketRateLimiter:
@@ -77,42 +79,66 @@ class TokenBucketRateLimiter:
             return self._limit
         return self.throttling.effective_limit(self._limit)
 
-    async def check(self, key: str, cost: int = 1) -> RateLimitDecision:
-        if not key or len(key) > MAX_KEY_LENGTH:
-            raise ValueError(f"key must be 1..{MAX_KEY_LENGTH} characters, got {len(key)}")
-        if not 1 <= cost <= self._limit:
-            raise ValueError(f"cost must be in 1..{self._limit}, got {cost}")
+    @property
+    def answers_in_process(self) -> bool:
+        """True when the store needs no I/O, so `check_now` may be called (the in-memory store)."""
+        return self._take_now is not None
+
+    def check_now(self, key: str, cost: int = 1) -> RateLimitDecision:
+        """`check` without the coroutine, for a store that answers in process (see
+        `answers_in_process`): the middleware's path for every request with the in-memory store,
+        where creating and running a coroutine costs as much as the check itself."""
+        take_now = self._take_now
+        if take_now is None:
+            raise RuntimeError(f"the {self.store.name} store needs I/O: await check() instead")
+        if not key or len(key) > MAX_KEY_LENGTH or not 1 <= cost <= self._limit:
+            self._refuse_arguments(key, cost)
         throttling = self.throttling  # current_limit(), inline: this runs for every request
         capacity = self._limit if throttling is None else throttling.effective_limit(self._limit)
+        # No backend to wait for or to lose, so no timer and no breaker. An exception (a bug)
+        # still takes the failure path rather than becoming a 500.
+        try:
+            result = take_now(key, capacity, self._window_ms, cost)
+        except Exception as error:
+            return self._fail(capacity, error)
+        return self._decided(capacity, result)
+
+    async def check(self, key: str, cost: int = 1) -> RateLimitDecision:
         if self._take_now is not None:
-            # In process: no backend to wait for or to lose, so no timer and no breaker. An
-            # exception (a bug) still takes the failure path rather than becoming a 500.
-            try:
-                result = self._take_now(key, capacity, self._window_ms, cost)
-            except Exception as error:
-                return self._fail(capacity, error)
-        else:
-            request = TakeRequest(key, capacity, self._window_ms, cost)
-            if self.failure.circuit_open():
-                return self._fail(capacity, BackendUnavailableError("circuit_open", "breaker open"))
-            try:
-                if self._store_bounded:
+            return self.check_now(key, cost)
+        if not key or len(key) > MAX_KEY_LENGTH or not 1 <= cost <= self._limit:
+            self._refuse_arguments(key, cost)
+        throttling = self.throttling
+        capacity = self._limit if throttling is None else throttling.effective_limit(self._limit)
+        request = TakeRequest(key, capacity, self._window_ms, cost)
+        if self.failure.circuit_open():
+            return self._fail(capacity, BackendUnavailableError("circuit_open", "breaker open"))
+        try:
+            if self._store_bounded:
+                [result] = await self.store.take([request])
+            else:
+                async with self.failure.timeout():
                     [result] = await self.store.take([request])
-                else:
-                    async with self.failure.timeout():
-                        [result] = await self.store.take([request])
-            except Exception as error:  # any backend failure takes the documented path, never a 500
-                return self._fail(capacity, error)
-            if self.failure.state.consecutive_failures:
-                self.failure.record_success()
-        self.observer.decision("allowed" if result.allowed else "refused")
-        return RateLimitDecision(  # positional: allowed, limit, remaining, reset_at, retry_after
-            result.allowed,
-            capacity,
-            result.remaining,
-            (result.now_ms + result.full_after_ms) / 1000.0,
-            result.retry_after_ms / 1000.0,
-        )
+        except Exception as error:  # any backend failure takes the documented path, never a 500
+            return self._fail(capacity, error)
+        if self.failure.state.consecutive_failures:
+            self.failure.record_success()
+        return self._decided(capacity, result)
+
+    def _refuse_arguments(self, key: str, cost: int) -> None:
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise ValueError(f"key must be 1..{MAX_KEY_LENGTH} characters, got {len(key)}")
+        raise ValueError(f"cost must be in 1..{self._limit}, got {cost}")
+
+    def _decided(self, capacity: int, result: TakeResult) -> RateLimitDecision:
+        allowed = result[0]  # TakeResult by position: this runs for every request
+        self.observer.decision("allowed" if allowed else "refused")
+        # allowed, limit, remaining, reset_at, retry_after, degraded; tuple.__new__ skips the
+        # NamedTuple's Python-level __new__ (this runs for every request)
+        return _new_decision(RateLimitDecision, (
+            allowed, capacity, result[1], (result[4] + result[3]) / 1000.0, result[2] / 1000.0,
+            False,
+        ))
 
     def _fail(self, capacity: int, error: Exception) -> RateLimitDecision:
         if isinstance(error, BackendUnavailableError) and error.kind == "circuit_open":

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from app.rate_limiting.protocol import Clock, ExtraTokens, TakeRequest, TakeResult
 
+_result = tuple.__new__  # TakeResult without its Python-level __new__: built for every take
+
 
 @dataclass(slots=True)
 class _Bucket:
@@ -79,7 +81,7 @@ class MemoryBucketStore:
                 bucket.tokens, bucket.at_ms, bucket.expires_ms = tokens, now, now + full_after + 1
                 buckets[key] = bucket
             # Positional: built for every check (see TakeResult's field order).
-            return TakeResult(True, math.floor(tokens) + spare, 0, full_after, int(now))
+            return _result(TakeResult, (True, math.floor(tokens) + spare, 0, full_after, int(now)))
         allowed, retry_ms = False, 0
         if extra is not None and spare >= cost:
             extra.tokens -= cost

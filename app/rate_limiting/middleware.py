@@ -32,14 +32,33 @@ KeyFunc = Callable[[Scope], str]
 FALLBACK_KEY = "ip:unknown"
 
 
+_DECIMALS: dict[int, bytes] = {}  # int -> its decimal bytes, for header values
+_MAX_DECIMALS = 65_536
+
+
+def decimal_bytes(number: int) -> bytes:
+    """`b"%d" % number`, remembered: header values repeat (the limit always, the remaining
+    count up to it, the reset second for a second), and a dict hit is cheaper than formatting."""
+    text = _DECIMALS.get(number)
+    if text is None:
+        if len(_DECIMALS) >= _MAX_DECIMALS:
+            _DECIMALS.clear()
+        text = _DECIMALS[number] = b"%d" % number
+    return text
+
+
 def rate_limit_headers(decision: RateLimitDecision) -> list[tuple[bytes, bytes]]:
     """The X-RateLimit-* headers (and Retry-After when refused) for a decision."""
+    allowed, limit, remaining, reset_at = decision[0], decision[1], decision[2], decision[3]
+    decimals = _DECIMALS  # `decimal_bytes`, inline for the usual hits: this runs per request
+    reset = math.ceil(reset_at)
     headers = [
-        (b"x-ratelimit-limit", b"%d" % decision.limit),
-        (b"x-ratelimit-remaining", b"%d" % max(0, decision.remaining)),
-        (b"x-ratelimit-reset", b"%d" % math.ceil(decision.reset_at)),
+        (b"x-ratelimit-limit", decimals.get(limit) or decimal_bytes(limit)),
+        (b"x-ratelimit-remaining",
+         (decimals.get(remaining) or decimal_bytes(remaining)) if remaining > 0 else b"0"),
+        (b"x-ratelimit-reset", decimals.get(reset) or decimal_bytes(reset)),
     ]
-    if not decision.allowed:
+    if not allowed:
         headers.append((b"retry-after", b"%d" % max(1, math.ceil(decision.retry_after))))
     return headers
 
@@ -82,6 +101,12 @@ class RateLimitMiddleware:
         self.exempt_paths = frozenset(exempt_paths)
         self.in_flight = in_flight
         self.window_seconds: float | None = getattr(limiter, "window_seconds", None)
+        # A limiter that answers in process is asked without a coroutine (see `check_now`).
+        self.check_now: Callable[[str], RateLimitDecision] | None = (
+            getattr(limiter, "check_now", None)
+            if getattr(limiter, "answers_in_process", False)
+            else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.exempt_paths:
@@ -93,14 +118,9 @@ class RateLimitMiddleware:
         if in_flight is not None:
             in_flight.enter()  # counted from the check on: a request waiting on Redis is load too
         try:
-            try:
-                key = self.key_func(scope)
-            except Exception:  # a broken key function must not become a 500: share one bucket
-                logger.exception("rate-limit key function failed; using the shared fallback key")
-                key = FALLBACK_KEY
-            decision = await self.limiter.check(key)
+            decision = await self.decide(scope)
             if not decision.allowed:
-                await self._refuse(send, decision)
+                await self.refuse(send, decision)
                 return
             headers = rate_limit_headers(decision)
 
@@ -114,7 +134,23 @@ class RateLimitMiddleware:
             if in_flight is not None:
                 in_flight.exit()
 
-    async def _refuse(self, send: Send, decision: RateLimitDecision) -> None:
+    def key(self, scope: Scope) -> str:
+        """The client key of a request; a key function that fails shares one fallback bucket."""
+        try:
+            return self.key_func(scope)
+        except Exception:  # a broken key function must not become a 500: share one bucket
+            logger.exception("rate-limit key function failed; using the shared fallback key")
+            return FALLBACK_KEY
+
+    async def decide(self, scope: Scope) -> RateLimitDecision:
+        """Check one request (callers keep `in_flight` up to date around it)."""
+        check_now = self.check_now
+        if check_now is not None:
+            return check_now(self.key(scope))
+        return await self.limiter.check(self.key(scope))
+
+    async def refuse(self, send: Send, decision: RateLimitDecision) -> None:
+        """Answer a refused request: 429 (over the limit) or 503 (backend down, fail-closed)."""
         status, body = refusal_body(decision, self.window_seconds)
         await send(
             {

@@ -31,8 +31,8 @@ class ClientDisconnected(Exception):
 
 _CONTENT_LENGTH = b"content-length"
 _TRANSFER_ENCODING = b"transfer-encoding"
-_BODYLESS_METHODS = frozenset({"GET", "HEAD"})
-_FRAMED_VERSIONS = frozenset({"1.0", "1.1"})
+BODYLESS_METHODS = frozenset({"GET", "HEAD"})
+FRAMED_VERSIONS = frozenset({"1.0", "1.1"})  # HTTP versions where no framing header = no body
 
 
 Framing = tuple[int | None, bool]
@@ -74,8 +74,8 @@ def is_bodyless(scope: Mapping[str, Any], length: int | None, transfer_encoded: 
     return (
         not transfer_encoded
         and not length
-        and scope.get("method") in _BODYLESS_METHODS
-        and scope.get("http_version") in _FRAMED_VERSIONS
+        and scope.get("method") in BODYLESS_METHODS
+        and scope.get("http_version") in FRAMED_VERSIONS
     )
 
 

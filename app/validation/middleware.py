@@ -33,6 +33,8 @@ from prometheus_client import CollectorRegistry, Counter
 
 from app.config import Settings, ValidationMode
 from app.validation.body_limit import (
+    BODYLESS_METHODS,
+    FRAMED_VERSIONS,
     BodyTooLarge,
     ClientDisconnected,
     MalformedContentLength,
@@ -61,6 +63,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 logger = logging.getLogger("floodgate.validation")
+_FRAMING_HEADERS = frozenset({b"content-length", b"transfer-encoding"})  # 14 and 17 bytes
 NO_SCREENING = NoScreening()
 
 
@@ -163,34 +166,62 @@ class ValidationMiddleware:
             self.hooks.append(on_suspicious)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (
-            self.exempt_paths and scope["path"].startswith(self.exempt_paths)
-        ):
+        if scope["type"] != "http" or self.exempt(scope):
             await self.app(scope, receive, send)
             return
+        app_receive = receive if self.nothing_to_check(scope) else await self.admit(
+            scope, receive, send
+        )
+        if app_receive is not None:
+            await self.app(scope, app_receive, send)
+
+    def has_work(self, scope: Scope) -> bool:
+        """Whether `admit` has anything to do for this request (neither exempt nor
+        `nothing_to_check`)."""
+        return not self.exempt(scope) and not self.nothing_to_check(scope)
+
+    def exempt(self, scope: Scope) -> bool:
+        """Probes and scrapes (`exempt_paths` prefixes) skip validation, size limit included."""
+        return bool(self.exempt_paths) and scope["path"].startswith(self.exempt_paths)
+
+    def nothing_to_check(self, scope: Scope) -> bool:
+        """True for what most requests are: an HTTP/1.x GET or HEAD with no body, no
+        Content-Length and no query string. Nothing to read, limit or screen, so `admit` need
+        not run (it would let the request through unchanged)."""
+        if scope.get("query_string") or scope.get("method") not in BODYLESS_METHODS:
+            return False
+        for name, _ in scope.get("headers", ()):
+            size = len(name)
+            if (size == 14 or size == 17) and name.lower() in _FRAMING_HEADERS:
+                return False
+        return scope.get("http_version") in FRAMED_VERSIONS
+
+    async def admit(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """Apply the size limit and screening to one request. Returns the `receive` to hand the
+        app (replaying a body read here), or None when this answered the request itself
+        (400, 413, or a client that went away) with `send`."""
         headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
         try:
             length, transfer_encoded = body_framing(headers)
         except MalformedContentLength as error:
             await _respond(send, 400, {"detail": str(error)})
-            return
+            return None
         if length is not None and length > self.max_body_bytes:
             await self._too_large(send)
-            return
-        if is_bodyless(scope, length, transfer_encoded):  # most requests: nothing to read
+            return None
+        if is_bodyless(scope, length, transfer_encoded):
             body, app_receive = b"", receive
         else:
             try:
                 body = await read_body(receive, self.max_body_bytes)
             except BodyTooLarge:
                 await self._too_large(send)
-                return
+                return None
             except ClientDisconnected:
-                return
+                return None
             app_receive = replaying(body, receive)
-        if not body and not scope.get("query_string"):  # most GETs: nothing to screen
-            await self.app(scope, app_receive, send)
-            return
+        if not body and not scope.get("query_string"):  # nothing to screen
+            return app_receive
         detector: ThreatDetector = self.sanitizer
         if self.unscreened_paths and is_covered(scope["path"], self.unscreened_paths):
             detector = NO_SCREENING
@@ -198,10 +229,10 @@ class ValidationMiddleware:
             finding = self._scan(scope, headers, body, detector)
         except JsonTooDeep:
             await _respond(send, 400, {"detail": "JSON nested too deeply", "field": "$"})
-            return
+            return None
         except UndecodableBody as error:
             await _respond(send, 400, {"detail": str(error)})
-            return
+            return None
         if finding is not None:
             location, hit = finding
             if self._report(scope, location, hit):
@@ -216,8 +247,8 @@ class ValidationMiddleware:
                         "rule": hit.threat.rule,
                     },
                 )
-                return
-        await self.app(scope, app_receive, send)
+                return None
+        return app_receive
 
     def _scan(
         self, scope: Scope, headers: list[tuple[bytes, bytes]], body: bytes,

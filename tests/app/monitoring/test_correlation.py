@@ -115,3 +115,44 @@ async def test_websocket_and_lifespan_scopes_pass_through():
     await middleware({"type": "lifespan"}, None, None)  # type: ignore[arg-type]
     await middleware({"type": "websocket", "headers": []}, None, None)  # type: ignore[arg-type]
     assert seen == ["lifespan", "websocket"]
+
+
+def test_request_id_of_echoes_a_well_formed_id_and_replaces_anything_else() -> None:
+    from app.monitoring.correlation import request_id_of
+    from tests.support.asgi import http_scope
+
+    echoed = request_id_of(http_scope(headers=[(b"x-request-id", b"svc:1234")]))
+    assert echoed == ("svc:1234", (b"x-request-id", b"svc:1234"))
+    for bad in (b"", b"two words", b"x" * (MAX_REQUEST_ID_LENGTH + 1), b"caf\xc3\xa9"):
+        request_id, header = request_id_of(http_scope(headers=[(b"x-request-id", bad)]))
+        assert GENERATED.fullmatch(request_id)
+        assert header == (b"x-request-id", request_id.encode())
+
+
+def test_new_ids_are_unique_across_batches() -> None:
+    from app.monitoring.correlation import ID_BATCH_SIZE, new_request_id
+
+    ids = [new_request_id() for _ in range(3 * ID_BATCH_SIZE + 5)]
+    assert len(set(ids)) == len(ids)
+    assert all(GENERATED.fullmatch(i) for i in ids)
+
+
+def test_a_forked_worker_never_hands_out_the_parents_ids() -> None:
+    import os
+
+    from app.monitoring.correlation import new_request_id
+
+    new_request_id()  # the parent now holds a batch made ahead
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report the ids it makes, then leave without cleanup
+        os.close(read_end)
+        os.write(write_end, " ".join(new_request_id() for _ in range(20)).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        child_ids = set(pipe.read().split())
+    os.waitpid(pid, 0)
+    parent_ids = {new_request_id() for _ in range(20)}
+    assert len(child_ids) == 20
+    assert not child_ids & parent_ids

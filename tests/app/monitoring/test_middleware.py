@@ -126,3 +126,27 @@ async def test_exception_is_reraised_unchanged(collector):
     with pytest.raises(RuntimeError, match="inner"):
         await middleware(scope, None, None)  # type: ignore[arg-type]
     assert requests(collector, "GET", "<unmatched>", "500") == 1
+
+
+def test_record_request_labels_a_request_refused_before_routing_by_its_route() -> None:
+    import time
+
+    from prometheus_client import generate_latest
+
+    from app.monitoring.middleware import record_request
+    from tests.support.asgi import http_scope
+
+    app = FastAPI()
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int) -> dict[str, int]:
+        return {"item": item_id}
+
+    metrics = MetricsCollector("fraud", "v3")
+    started = time.perf_counter() - 0.25
+    record_request(metrics.http, app.router.routes, http_scope("/items/9"), "", 429, started)
+    record_request(metrics.http, app.router.routes, http_scope("/nowhere"), "", 404, started)
+    text = generate_latest(metrics.registry).decode()
+    assert 'method="GET",route="/items/{item_id}",status="429"' in text
+    assert 'route="<unmatched>",status="404"' in text
+    assert 'le="0.5",method="GET",route="/items/{item_id}",version="v3"} 1.0' in text

@@ -127,3 +127,15 @@ def test_the_cache_is_per_identity() -> None:
     assert key_of(trusting, "10.0.0.2", forwarded) == "ip:198.51.100.7"
     assert key_of(plain, "10.0.0.2", forwarded) == "ip:10.0.0.2"
     assert key_of(ClientIdentity(ipv6_prefix_length=48), "2001:db8:1:2::1") == "ip:2001:db8:1::/48"
+
+
+def test_the_address_cache_stays_bounded_and_answers_alike() -> None:
+    identity = ClientIdentity(trusted_proxies=PROXIES, cache_size=2)
+    peers = ["203.0.113.1", "203.0.113.2", "2001:db8:1:2::7", "203.0.113.1", "10.0.0.9"]
+    keys = [key_of(identity, peer) for peer in peers]
+    uncached = ClientIdentity(trusted_proxies=PROXIES, cache_size=1_000)
+    assert keys == [key_of(uncached, peer) for peer in peers]
+    assert keys[2] == "ip:2001:db8:1:2::/64"
+    assert len(identity._known) <= 2
+    assert identity.lookup("not an address") is None
+    assert len(identity._known) <= 2

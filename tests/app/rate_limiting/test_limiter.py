@@ -230,3 +230,34 @@ async def test_only_stores_that_do_io_are_bounded_by_a_timer(store: BucketStore)
         assert failure.armed == 0  # the store answers or fails within its own deadline
     else:
         assert failure.armed == 3
+
+
+async def test_check_now_decides_as_check_does_for_the_in_memory_store() -> None:
+    clock = [1_000.0]
+    by_check = TokenBucketRateLimiter(MemoryBucketStore(lambda: clock[0]), limit=3,
+                                      window_seconds=60)
+    by_now = TokenBucketRateLimiter(MemoryBucketStore(lambda: clock[0]), limit=3,
+                                    window_seconds=60)
+    assert by_now.answers_in_process
+    awaited = [await by_check.check("k") for _ in range(5)]
+    direct = [by_now.check_now("k") for _ in range(5)]
+    assert awaited == direct
+    assert [d.allowed for d in direct] == [True, True, True, False, False]
+    assert direct[3].retry_after == 20.0  # one token per 20 s
+    with pytest.raises(ValueError, match="key must be"):
+        by_now.check_now("")
+    with pytest.raises(ValueError, match="cost must be"):
+        by_now.check_now("k", cost=4)
+
+
+async def test_check_now_refuses_a_store_that_needs_io(redis_server: Any) -> None:
+    from app.config import Settings
+    from app.rate_limiting.redis_config import RedisConfig
+
+    client = RedisConfig.from_settings(Settings(redis_url=redis_server.url)).build()
+    limiter = TokenBucketRateLimiter(RedisBucketStore(client, owns_client=True), limit=3)
+    assert not limiter.answers_in_process
+    with pytest.raises(RuntimeError, match="await check"):
+        limiter.check_now("k")
+    assert (await limiter.check("k")).allowed  # the awaited path still answers
+    await limiter.aclose()

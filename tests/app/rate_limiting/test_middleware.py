@@ -195,3 +195,26 @@ async def test_malformed_headers_never_cause_a_500_memory(headers, client) -> No
 async def test_malformed_headers_never_cause_a_500_redis(redis_client, key_prefix, headers,
                                                          client) -> None:
     await assert_never_500(RedisBucketStore(redis_client, prefix=key_prefix), headers, client)
+
+
+def test_decimal_bytes_formats_and_stays_bounded() -> None:
+    from app.rate_limiting import middleware as module
+
+    numbers = [0, 7, 100, 1_795_000_000, 10**12]
+    assert [module.decimal_bytes(n) for n in numbers] == [b"%d" % n for n in numbers]
+    for n in range(module._MAX_DECIMALS + 10):
+        module.decimal_bytes(n)
+    assert len(module._DECIMALS) <= module._MAX_DECIMALS
+    assert module.decimal_bytes(123_456) == b"123456"
+
+
+def test_rate_limit_headers_round_the_reset_up_and_never_go_negative() -> None:
+    from app.rate_limiting.middleware import rate_limit_headers
+
+    admitted = dict(rate_limit_headers(RateLimitDecision(True, 100, 42, 1_795_000_000.2, 0.0)))
+    assert admitted == {b"x-ratelimit-limit": b"100", b"x-ratelimit-remaining": b"42",
+                        b"x-ratelimit-reset": b"1795000001"}
+    refused = dict(rate_limit_headers(RateLimitDecision(False, 100, -1, 1_795_000_000.0, 0.3)))
+    assert refused[b"x-ratelimit-remaining"] == b"0"
+    assert refused[b"x-ratelimit-reset"] == b"1795000000"
+    assert refused[b"retry-after"] == b"1"

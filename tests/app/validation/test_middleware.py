@@ -448,3 +448,29 @@ async def test_a_bodyless_get_still_has_its_query_screened() -> None:
     scope = _raw_scope("GET", [], query=b"q=%3Cscript%3Ealert(1)%3C/script%3E")
     await ValidationMiddleware(inner, _settings())(scope, receive, send)
     assert sent[0]["status"] == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "query", "headers", "version", "has_work"),
+    [
+        ("GET", b"", [], "1.1", False),  # most requests: nothing to read, limit or screen
+        ("HEAD", b"", [(b"host", b"t")], "1.0", False),
+        ("GET", b"q=1", [], "1.1", True),  # a query string to screen
+        ("GET", b"", [(b"Content-Length", b"0")], "1.1", True),  # framing to check
+        ("GET", b"", [(b"transfer-encoding", b"chunked")], "1.1", True),
+        ("POST", b"", [], "1.1", True),
+        ("GET", b"", [], "2", True),  # HTTP/2: a body needs no framing header
+    ],
+)
+def test_has_work_only_when_admit_could_change_something(
+    method: str, query: bytes, headers: list[tuple[bytes, bytes]], version: str, has_work: bool
+) -> None:
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("not called")
+
+    layer = ValidationMiddleware(inner, Settings(configure_logging=False),
+                                 exempt_paths=("/health",))
+    scope = {"type": "http", "method": method, "path": "/items", "query_string": query,
+             "headers": headers, "http_version": version}
+    assert layer.has_work(scope) is has_work
+    assert layer.has_work({**scope, "path": "/health/detailed"}) is False  # exempt prefix
