@@ -1,13 +1,14 @@
 """`create_app(settings)`: the runtime as a FastAPI app, served with
 `uvicorn app.main:create_app --factory`.
 
-Middleware, outermost first (a request passes them in this order):
-1. `CorrelationIdMiddleware` — first, so every later log line and every answer, including a 429
-   or a 400 from the layers below, carries the request id.
-2. `PrometheusMiddleware` — before rate limiting and validation, so refused requests are counted
-   too (as 4xx: the canary analysis counts only 5xx as errors).
-3. `RateLimitMiddleware` — refuses over-limit clients before any body is read.
-4. `ValidationMiddleware` — size limits and injection screening, innermost.
+Per-request work, in this order (one `RuntimeMiddleware` layer runs the four steps; the
+standalone middlewares named here do the same one layer each):
+1. correlation id (`CorrelationIdMiddleware`) — first, so every later log line and every answer,
+   including a 429 or a 400 from the steps below, carries the request id.
+2. metrics (`PrometheusMiddleware`) — before rate limiting and validation, so refused requests
+   are counted too (as 4xx: the canary analysis counts only 5xx as errors).
+3. rate limit (`RateLimitMiddleware`) — refuses over-limit clients before any body is read.
+4. validation (`ValidationMiddleware`) — size limits and injection screening, innermost.
 Everything per app lives on `app.state`; clients are opened and closed in `lifespan`.
 """
 
@@ -26,20 +27,17 @@ from redis.asyncio import ConnectionPool
 from app.api.errors import unhandled_exception_handler
 from app.api.routes import health, metrics
 from app.config import Settings
-from app.monitoring.correlation import CorrelationIdMiddleware
 from app.monitoring.health import HealthCheckCollector
 from app.monitoring.logging import configure_logging
 from app.monitoring.metrics import MetricsCollector
-from app.monitoring.middleware import PrometheusMiddleware
 from app.monitoring.probes import build_checks, critical_components
-from app.rate_limiting import RateLimitMiddleware, build_key_func, build_rate_limiter
+from app.rate_limiting import build_key_func, build_rate_limiter
 from app.rate_limiting.limiter import TokenBucketRateLimiter
-from app.rate_limiting.middleware import KeyFunc
 from app.rate_limiting.redis_config import RedisConfig
 from app.redis_client import RedisClient
+from app.runtime_middleware import RuntimeMiddleware
 from app.scaling.pools import ConnectionPoolConfig
 from app.scaling.sessions import RedisSessionStore
-from app.validation import ValidationMiddleware
 from app.validation.fastapi_errors import install_validation_error_handler
 
 logger = logging.getLogger(__name__)
@@ -84,22 +82,24 @@ def install_middleware(
     collector: MetricsCollector,
     limiter: TokenBucketRateLimiter | None = None,
 ) -> None:
-    """Add the runtime's middleware stack to `app` (public for benchmarks and embedders).
+    """Add the runtime's middleware to `app` (public for benchmarks and embedders): one
+    `RuntimeMiddleware` doing what the four middlewares would, stacked in the order above.
 
     Probes and scrapes (`/health*`, `/metrics`) are neither rate limited nor screened: a load
     balancer or Prometheus must never be refused, and they carry no user input. Paths in
     VALIDATION_UNSCREENED_PATHS keep the body-size limit but skip injection screening.
     """
-    # `add_middleware` wraps what was added before: add innermost first.
-    app.add_middleware(ValidationMiddleware, settings=settings, registry=collector.registry,
-                       exempt_paths=NOT_VALIDATED_PREFIXES)
-    if limiter is not None:
-        key_func: KeyFunc = build_key_func(settings)
-        app.add_middleware(RateLimitMiddleware, limiter=limiter, key_func=key_func,
-                           in_flight=limiter.in_flight, exempt_paths=UNLIMITED_PATHS)
-    if settings.prometheus_metrics_enabled:
-        app.add_middleware(PrometheusMiddleware, collector=collector, routes=app.router.routes)
-    app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(
+        RuntimeMiddleware,
+        settings=settings,
+        collector=collector,
+        routes=app.router.routes,
+        limiter=limiter,
+        key_func=build_key_func(settings) if limiter is not None else None,
+        in_flight=limiter.in_flight if limiter is not None else None,
+        unlimited_paths=UNLIMITED_PATHS,
+        unvalidated_prefixes=NOT_VALIDATED_PREFIXES,
+    )
 
 
 @asynccontextmanager

@@ -1,7 +1,8 @@
 """Cost of Floodgate's middleware stack against a bare FastAPI app, with peers measured in the
 same run: prometheus-fastapi-instrumentator (metrics) and slowapi (rate limiting).
 "ids + metrics" is app/monitoring's own share; "floodgate stack" is everything create_app
-installs (correlation id, metrics, rate limit with the in-memory store, validation); with
+installs (correlation id, metrics, rate limit with the in-memory store, validation: one
+`RuntimeMiddleware` layer); "4 layers stacked" is the same work as four middlewares; with
 --redis-url, "floodgate + Redis" is the same with the Redis limiter, and the Redis round trips
 per request are counted with MONITOR on the server.
 
@@ -107,6 +108,27 @@ def floodgate_app(redis_url: str | None = None) -> FastAPI:
     return app
 
 
+def stacked_app() -> FastAPI:
+    """The same four concerns as four stacked middlewares (what create_app installed before
+    `RuntimeMiddleware`): shows what running them as one layer saves."""
+    from app.main import NOT_VALIDATED_PREFIXES, UNLIMITED_PATHS
+    from app.rate_limiting import RateLimitMiddleware, build_key_func
+    from app.validation import ValidationMiddleware
+
+    settings = _settings()
+    app = bare_app()
+    collector = MetricsCollector(settings.app_name, settings.app_version)
+    limiter = build_rate_limiter(settings, registry=collector.registry)
+    app.state.rate_limiter = limiter
+    app.add_middleware(ValidationMiddleware, settings=settings, registry=collector.registry,
+                       exempt_paths=NOT_VALIDATED_PREFIXES)
+    app.add_middleware(RateLimitMiddleware, limiter=limiter, key_func=build_key_func(settings),
+                       in_flight=limiter.in_flight, exempt_paths=UNLIMITED_PATHS)
+    app.add_middleware(PrometheusMiddleware, collector=collector, routes=app.router.routes)
+    app.add_middleware(CorrelationIdMiddleware)
+    return app
+
+
 def instrumentator_app() -> FastAPI:
     from prometheus_fastapi_instrumentator import Instrumentator
 
@@ -132,6 +154,7 @@ VARIANTS: dict[str, Callable[[], FastAPI]] = {
     "bare FastAPI": bare_app,
     "ids + metrics": monitoring_only_app,
     "floodgate stack": floodgate_app,
+    "4 layers stacked": stacked_app,
     "instrumentator": instrumentator_app,
     "slowapi (ASGI mw)": lambda: slowapi_app(asgi=True),
     "slowapi (BaseHTTP)": lambda: slowapi_app(asgi=False),
