@@ -43,22 +43,28 @@ _fresh_ids: list[tuple[str, tuple[bytes, bytes]]] = []  # made ahead: (id, its r
 
 def new_request_id() -> str:
     """32 hex characters (128 random bits), the shape of a UUID4 without dashes."""
-    return _next_fresh_id()[0]
+    try:
+        return _fresh_ids.pop()[0]
+    except IndexError:
+        return _new_batch()[0]
 
 
-def _next_fresh_id() -> tuple[str, tuple[bytes, bytes]]:
-    """A new id and its header, made `ID_BATCH_SIZE` at a time.
+def _new_batch() -> tuple[str, tuple[bytes, bytes]]:
+    """Make `ID_BATCH_SIZE` ids with their headers; return one, keep the rest in `_fresh_ids`.
 
     `random.getrandbits` rather than `os.urandom`: an id must be unique, not unguessable. One
     draw of 256 x 128 bits, cut into ids with their header bytes, costs a fraction of a draw per
-    request; what a request then pays is one `list.pop`. Ids made before a fork are dropped in
-    the child (and `random` is reseeded there), so workers never hand out each other's ids."""
-    if not _fresh_ids:
-        text = getrandbits(128 * ID_BATCH_SIZE).to_bytes(16 * ID_BATCH_SIZE, "big").hex()
-        for start in range(0, len(text), 32):
-            request_id = text[start : start + 32]
-            _fresh_ids.append((request_id, (_HEADER_KEY, request_id.encode("ascii"))))
-    return _fresh_ids.pop()
+    request; what a request then pays is one `list.pop` (atomic, so threads serving requests
+    never share an id). Ids made before a fork are dropped in the child (and `random` is
+    reseeded there), so workers never hand out each other's ids."""
+    text = getrandbits(128 * ID_BATCH_SIZE).to_bytes(16 * ID_BATCH_SIZE, "big").hex()
+    batch = [
+        (text[start : start + 32], (_HEADER_KEY, text[start : start + 32].encode("ascii")))
+        for start in range(0, len(text), 32)
+    ]
+    fresh = batch.pop()
+    _fresh_ids.extend(batch)
+    return fresh
 
 
 os.register_at_fork(after_in_child=_fresh_ids.clear)
@@ -97,7 +103,10 @@ def request_id_of(scope: Scope) -> tuple[str, tuple[bytes, bytes]]:
             if _WELL_FORMED.fullmatch(value) is not None:
                 return value.decode("ascii"), (_HEADER_KEY, value)  # well-formed, so ASCII
             break
-    return _fresh_ids.pop() if _fresh_ids else _next_fresh_id()
+    try:
+        return _fresh_ids.pop()
+    except IndexError:
+        return _new_batch()
 
 
 def with_request_id(

@@ -114,7 +114,7 @@ class ClientIdentity:
                     break  # blank or unverified: key by address
         client = scope.get("client")
         if client:
-            text = client[0]
+            text = str(client[0])  # a str from any conforming server: returned as it is
             peer = self._known.get(text, _UNSEEN)
             if peer is _UNSEEN:
                 peer = self.lookup(text)

@@ -156,3 +156,16 @@ def test_a_forked_worker_never_hands_out_the_parents_ids() -> None:
     parent_ids = {new_request_id() for _ in range(20)}
     assert len(child_ids) == 20
     assert not child_ids & parent_ids
+
+
+def test_threads_making_ids_at_once_never_share_one() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.monitoring.correlation import new_request_id
+
+    def make(_: int) -> list[str]:
+        return [new_request_id() for _ in range(1_000)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = [i for chunk in pool.map(make, range(8)) for i in chunk]
+    assert len(set(ids)) == len(ids) == 8_000
