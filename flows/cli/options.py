@@ -63,6 +63,7 @@ def build_spec(
     health_path: str | None,
     analysis_window: float | None,
     min_requests: int | None,
+    p95_tolerance: float | None = None,
 ) -> RolloutSpec:
     """Only options the user gave override the spec's defaults."""
     fields: dict[str, Any] = {
@@ -95,7 +96,8 @@ def build_spec(
     }
     if any(v is not None for v in health.values()):
         fields["health"] = {k: v for k, v in health.items() if v is not None}
-    analysis = {"window_seconds": analysis_window, "min_requests": min_requests}
+    analysis = {"window_seconds": analysis_window, "min_requests": min_requests,
+                "p95_tolerance_seconds": p95_tolerance}
     if any(v is not None for v in analysis.values()):
         fields["analysis"] = {k: v for k, v in analysis.items() if v is not None}
     validation: dict[str, Any] = {}

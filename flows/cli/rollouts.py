@@ -109,6 +109,10 @@ def deploy(
     health_path: Annotated[str | None, typer.Option(help="Default /health.")] = None,
     analysis_window: Annotated[float | None, typer.Option(help="Seconds, default 60.")] = None,
     min_requests: Annotated[int | None, typer.Option(help="Default 20.")] = None,
+    p95_tolerance: Annotated[
+        float | None,
+        typer.Option(help="Seconds the canary's p95 may exceed the baseline's, default 0.025."),
+    ] = None,
     detach: Annotated[
         bool, typer.Option(help="Return at the first wait; the `progress` schedule goes on.")
     ] = False,
@@ -123,7 +127,7 @@ def deploy(
         requires=requires or [],
         required_config=required_config or [], migration_check=migration_check,
         health_retries=health_retries, health_delay=health_delay, health_path=health_path,
-        analysis_window=analysis_window, min_requests=min_requests,
+        analysis_window=analysis_window, min_requests=min_requests, p95_tolerance=p95_tolerance,
     )  # fmt: skip
     resolved = resolve(target)
     info = resolved.target.describe(spec.app)

@@ -19,6 +19,7 @@ from prefect.deployments import run_deployment
 from flows.model import Phase
 from tests.integration.helpers import (
     CLI_FAST,
+    P95_TOLERANCE_SECONDS,
     ROOT,
     assert_consistent,
     cli_env,
@@ -223,7 +224,7 @@ def test_a_ci_webhook_rolls_the_app_out_end_to_end(
 
 GATED = ["--steps", "10,50,100", "--step-interval", "2", "--pause-before-promote",
          "--health-retries", "20", "--health-delay", "0.5", "--analysis-window", "6",
-         "--min-requests", "5"]  # fmt: skip
+         "--min-requests", "5", "--p95-tolerance", str(P95_TOLERANCE_SECONDS)]  # fmt: skip
 
 
 def paused_flow_run(stack: RunningStack) -> str:

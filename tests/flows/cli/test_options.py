@@ -30,7 +30,7 @@ def test_defaults_are_the_documented_ones():
 def test_options_reach_the_spec():
     s = spec(
         env=["FAULT_ERROR_RATE=0.3", "URL=a=b", "EMPTY="], steps="5, 20,100", step_interval="2",
-        health_retries=1, health_delay=0.1, analysis_window=5, min_requests=3,
+        health_retries=1, health_delay=0.1, analysis_window=5, min_requests=3, p95_tolerance=0.2,
         requires=["payments>=2.3"], migration_check="alembic check --sql",
     )  # fmt: skip
     assert s.env == {"FAULT_ERROR_RATE": "0.3", "URL": "a=b", "EMPTY": ""}
@@ -39,6 +39,8 @@ def test_options_reach_the_spec():
     assert s.health.retries == 1
     assert s.analysis.window_seconds == 5
     assert s.analysis.min_requests == 3
+    assert s.analysis.p95_tolerance_seconds == 0.2
+    assert spec().analysis.p95_tolerance_seconds == 0.025  # not given: the policy's default
     assert s.validation.requires == ["payments>=2.3"]
     assert s.validation.migration_check == ["alembic", "check", "--sql"]
 
