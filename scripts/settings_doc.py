@@ -86,7 +86,7 @@ def render() -> str:
         ("Validation (`spec.validation`; `--requires`, `--required-config`, "
          "`--migration-check`)", table(Validation)),
         ("Analysis policy (`spec.analysis`, or an `AnalysisPolicyBlock`; `--analysis-window`, "
-         "`--min-requests`)", table(AnalysisPolicy)),
+         "`--min-requests`, `--p95-tolerance`)", table(AnalysisPolicy)),
         ("Local stack (`$FLOODGATE_HOME/settings.json`; `floodgate local up` options)",
          table(LocalSettings)),
         ("Local app definition (`LocalApp`)", table(LocalApp)),
