@@ -27,17 +27,20 @@ from redis.asyncio import ConnectionPool
 from app.api.errors import unhandled_exception_handler
 from app.api.routes import health, metrics
 from app.config import Settings
+from app.monitoring.correlation import CorrelationIdMiddleware
 from app.monitoring.health import HealthCheckCollector
 from app.monitoring.logging import configure_logging
 from app.monitoring.metrics import MetricsCollector
+from app.monitoring.middleware import PrometheusMiddleware
 from app.monitoring.probes import build_checks, critical_components
-from app.rate_limiting import build_key_func, build_rate_limiter
+from app.rate_limiting import RateLimitMiddleware, build_key_func, build_rate_limiter
 from app.rate_limiting.limiter import TokenBucketRateLimiter
 from app.rate_limiting.redis_config import RedisConfig
 from app.redis_client import RedisClient
 from app.runtime_middleware import RuntimeMiddleware
 from app.scaling.pools import ConnectionPoolConfig
 from app.scaling.sessions import RedisSessionStore
+from app.validation import ValidationMiddleware
 from app.validation.fastapi_errors import install_validation_error_handler
 
 logger = logging.getLogger(__name__)
@@ -100,6 +103,26 @@ def install_middleware(
         unlimited_paths=UNLIMITED_PATHS,
         unvalidated_prefixes=NOT_VALIDATED_PREFIXES,
     )
+
+
+def install_separate_middleware(
+    app: FastAPI,
+    settings: Settings,
+    collector: MetricsCollector,
+    limiter: TokenBucketRateLimiter | None = None,
+) -> None:
+    """The same work as `install_middleware`, as the four standalone middlewares stacked (one
+    ASGI layer each): for embedders who want only some of them, and as the reference the one
+    layer is tested and benchmarked against."""
+    # `add_middleware` wraps what was added before: add innermost first.
+    app.add_middleware(ValidationMiddleware, settings=settings, registry=collector.registry,
+                       exempt_paths=NOT_VALIDATED_PREFIXES)
+    if limiter is not None:
+        app.add_middleware(RateLimitMiddleware, limiter=limiter, key_func=build_key_func(settings),
+                           in_flight=limiter.in_flight, exempt_paths=UNLIMITED_PATHS)
+    if settings.prometheus_metrics_enabled:
+        app.add_middleware(PrometheusMiddleware, collector=collector, routes=app.router.routes)
+    app.add_middleware(CorrelationIdMiddleware)
 
 
 @asynccontextmanager

@@ -45,7 +45,7 @@ from prometheus_client import CollectorRegistry  # noqa: E402
 from pydantic import BaseModel, Field  # noqa: E402
 
 from app.config import Settings  # noqa: E402
-from app.main import install_middleware  # noqa: E402
+from app.main import install_middleware, install_separate_middleware  # noqa: E402
 from app.monitoring.correlation import CorrelationIdMiddleware  # noqa: E402
 from app.monitoring.metrics import MetricsCollector  # noqa: E402
 from app.monitoring.middleware import PrometheusMiddleware  # noqa: E402
@@ -111,21 +111,12 @@ def floodgate_app(redis_url: str | None = None) -> FastAPI:
 def stacked_app() -> FastAPI:
     """The same four concerns as four stacked middlewares (what create_app installed before
     `RuntimeMiddleware`): shows what running them as one layer saves."""
-    from app.main import NOT_VALIDATED_PREFIXES, UNLIMITED_PATHS
-    from app.rate_limiting import RateLimitMiddleware, build_key_func
-    from app.validation import ValidationMiddleware
-
     settings = _settings()
     app = bare_app()
     collector = MetricsCollector(settings.app_name, settings.app_version)
     limiter = build_rate_limiter(settings, registry=collector.registry)
     app.state.rate_limiter = limiter
-    app.add_middleware(ValidationMiddleware, settings=settings, registry=collector.registry,
-                       exempt_paths=NOT_VALIDATED_PREFIXES)
-    app.add_middleware(RateLimitMiddleware, limiter=limiter, key_func=build_key_func(settings),
-                       in_flight=limiter.in_flight, exempt_paths=UNLIMITED_PATHS)
-    app.add_middleware(PrometheusMiddleware, collector=collector, routes=app.router.routes)
-    app.add_middleware(CorrelationIdMiddleware)
+    install_separate_middleware(app, settings, collector, limiter)
     return app
 
 

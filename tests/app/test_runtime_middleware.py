@@ -18,14 +18,12 @@ from pydantic import BaseModel
 
 from app.api.errors import unhandled_exception_handler
 from app.config import RedisFailureMode, Settings
-from app.main import NOT_VALIDATED_PREFIXES, UNLIMITED_PATHS, install_middleware
-from app.monitoring.correlation import CorrelationIdMiddleware, current_request_id
+from app.main import install_middleware, install_separate_middleware
+from app.monitoring.correlation import current_request_id
 from app.monitoring.metrics import MetricsCollector
-from app.monitoring.middleware import PrometheusMiddleware
-from app.rate_limiting import RateLimitMiddleware, build_key_func, build_rate_limiter
+from app.rate_limiting import build_rate_limiter
 from app.rate_limiting.limiter import TokenBucketRateLimiter
 from app.runtime_middleware import RuntimeMiddleware
-from app.validation import ValidationMiddleware
 
 Request = dict[str, Any]  # method, path, query, headers, body (raw ASGI: any bytes at all)
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -87,16 +85,10 @@ def one_layer(config: Settings) -> tuple[FastAPI, MetricsCollector, TokenBucketR
 
 
 def four_layers(config: Settings) -> tuple[FastAPI, MetricsCollector, TokenBucketRateLimiter]:
-    """The stack `install_middleware` built before the one layer (innermost added first)."""
     app = service()
     collector = MetricsCollector(config.app_name, config.app_version)
     limiter = build_rate_limiter(config, registry=collector.registry)
-    app.add_middleware(ValidationMiddleware, settings=config, registry=collector.registry,
-                       exempt_paths=NOT_VALIDATED_PREFIXES)
-    app.add_middleware(RateLimitMiddleware, limiter=limiter, key_func=build_key_func(config),
-                       in_flight=limiter.in_flight, exempt_paths=UNLIMITED_PATHS)
-    app.add_middleware(PrometheusMiddleware, collector=collector, routes=app.router.routes)
-    app.add_middleware(CorrelationIdMiddleware)
+    install_separate_middleware(app, config, collector, limiter)
     return app, collector, limiter
 
 
