@@ -166,11 +166,6 @@ class DynamicThrottling:
             self._observer.throttle_factor(self._factor)
 
     def effective_limit(self, limit: int) -> int:
-        """The limit to enforce now for a configured `limit` (`factor()` inline: every rate-limit
-        check calls this)."""
-        now = self._clock()
-        if now >= self._next_sample:
-            self._next_sample = now + self.interval_seconds
-            self._adjust(self.signal.load())
-        factor = self._factor
+        """The limit to enforce now for a configured `limit`."""
+        factor = self.factor()
         return limit if factor >= 1.0 else max(1, math.floor(limit * factor))
