@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -76,20 +77,24 @@ def service() -> FastAPI:
     return app
 
 
-def one_layer(config: Settings) -> tuple[FastAPI, MetricsCollector, TokenBucketRateLimiter]:
+Built = tuple[FastAPI, MetricsCollector, TokenBucketRateLimiter]
+
+
+def built(config: Settings, install: Callable[..., None]) -> Built:
+    """The service with the runtime installed by `install` (one layer or four stacked)."""
     app = service()
     collector = MetricsCollector(config.app_name, config.app_version)
     limiter = build_rate_limiter(config, registry=collector.registry)
-    install_middleware(app, config, collector, limiter)
+    install(app, config, collector, limiter)
     return app, collector, limiter
 
 
-def four_layers(config: Settings) -> tuple[FastAPI, MetricsCollector, TokenBucketRateLimiter]:
-    app = service()
-    collector = MetricsCollector(config.app_name, config.app_version)
-    limiter = build_rate_limiter(config, registry=collector.registry)
-    install_separate_middleware(app, config, collector, limiter)
-    return app, collector, limiter
+def one_layer(config: Settings) -> Built:
+    return built(config, install_middleware)
+
+
+def four_layers(config: Settings) -> Built:
+    return built(config, install_separate_middleware)
 
 
 async def call(app: Any, request: Request) -> Answer:
