@@ -112,13 +112,26 @@ class RuntimeMiddleware:
                         key = rate_limit.key_func(scope)
                     except Exception:
                         key = rate_limit.key(scope)  # fails again: logged, the fallback key
-                    decision = check_now(key)
+                    admit_now = rate_limit.admit_now
+                    headers = None
+                    if admit_now is not None:  # native: the headers of an admitted request
+                        try:
+                            headers = admit_now(key)
+                        except Exception:  # changed nothing: the Python path decides
+                            headers = None
+                    if headers is None:
+                        decision = check_now(key)
+                        if not decision.allowed:
+                            await rate_limit.refuse(send_with_headers, decision)
+                            return
+                        headers = rate_limit_headers(decision)
+                    added += headers
                 else:
                     decision = await rate_limit.decide(scope)
-                if not decision.allowed:
-                    await rate_limit.refuse(send_with_headers, decision)
-                    return
-                added += rate_limit_headers(decision)
+                    if not decision.allowed:
+                        await rate_limit.refuse(send_with_headers, decision)
+                        return
+                    added += rate_limit_headers(decision)
             app_receive: Receive | None = receive
             validation = self.validation
             if validation.has_work(scope):
@@ -131,8 +144,8 @@ class RuntimeMiddleware:
                 metrics.record_unhandled_exception(error)
             raise
         finally:
-            if in_flight is not None:
-                in_flight.exit()
+            if in_flight is not None and in_flight.current > 0:  # `exit()`, inline
+                in_flight.current -= 1
             if http is not None:
                 http.in_progress -= 1
                 record_request(http, self.routes, scope, outer_root_path, status, started)

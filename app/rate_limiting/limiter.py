@@ -12,7 +12,8 @@ import time
 
 from app.monitoring.health import ComponentDegraded
 from app.rate_limiting.failure import BackendUnavailableError, FailurePolicy
-from app.rate_limiting.metrics import NullObserver, RateLimitObserver
+from app.rate_limiting.metrics import NullObserver, PrometheusObserver, RateLimitObserver
+from app.rate_limiting.native import Admit
 from app.rate_limiting.protocol import (
     BucketStore,
     ComponentHealth,
@@ -64,6 +65,24 @@ class TokenBucketRateLimiter:
         )
         # A store without I/O (in memory) is called synchronously: no timer, no coroutine.
         self._take_now = store.take_now if isinstance(store, InProcessBucketStore) else None
+        self.admit_now = self._native_admit()
+
+    def _native_admit(self) -> Admit | None:
+        """The store's native admit path (see `admit_now`), when it has one and every callback
+        of an admitted check is one the native code performs: the throttled capacity, and the
+        "allowed" count of the Prometheus observer (another observer keeps the Python path)."""
+        make = getattr(self.store, "admit_now", None)
+        if self._take_now is None or make is None:
+            return None
+        observer = self.observer
+        if isinstance(observer, PrometheusObserver):
+            counts: dict[str, int] | None = observer.checks.counts
+        elif isinstance(observer, NullObserver):
+            counts = None
+        else:
+            return None
+        admit: Admit | None = make(self._limit, self._window_ms, self.throttling, counts)
+        return admit
 
     @property
     def limit(self) -> int:
@@ -78,6 +97,12 @@ class TokenBucketRateLimiter:
         if self.throttling is None:
             return self._limit
         return self.throttling.effective_limit(self._limit)
+
+    # `admit_now(key)`, set in __init__ when the store has a native admit path: for an admitted
+    # request, what `rate_limit_headers(check_now(key))` returns, in one native call; None when
+    # the request would be refused or anything is unusual, having changed nothing (then call
+    # `check_now`). The middleware's path for every request with the in-memory store.
+    admit_now: Admit | None
 
     @property
     def answers_in_process(self) -> bool:

@@ -19,16 +19,24 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.rate_limiting import native
 from app.rate_limiting.protocol import Clock, ExtraTokens, TakeRequest, TakeResult
+from app.rate_limiting.throttling import DynamicThrottling
 
 _result = tuple.__new__  # TakeResult without its Python-level __new__: built for every take
 
 
 @dataclass(slots=True)
-class _Bucket:
+class PyBucket:
+    """One client's bucket: `tokens` left at `at_ms`, full again at `expires_ms`."""
+
     tokens: float
     at_ms: float
     expires_ms: float
+
+
+# The native type when built: the native admit path (`admit_now`) shares this store's dict.
+_Bucket: type[PyBucket] = native.Bucket if native.native_enabled() else PyBucket
 
 
 @dataclass(slots=True)
@@ -44,7 +52,7 @@ class MemoryBucketStore:
 
     def __init__(self, clock: Clock = time.time) -> None:
         self._clock = clock
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[str, PyBucket] = {}
         self._extras: dict[str, _Extra] = {}
         self._next_prune_ms = 0.0
 
@@ -93,6 +101,32 @@ class MemoryBucketStore:
             retry_ms = math.ceil((cost - tokens) / rate)
         full_after = math.ceil((size - tokens) / rate)
         return TakeResult(allowed, math.floor(tokens) + spare, retry_ms, full_after, int(now))
+
+    def admit_now(
+        self,
+        limit: int,
+        window_ms: int,
+        throttling: DynamicThrottling | None = None,
+        counts: dict[str, int] | None = None,
+    ) -> native.Admit | None:
+        """The native admit path over this store's tables, or None when it is not built.
+
+        `admit(key)` takes one token exactly as `take_now(key, capacity, window_ms)` would, with
+        `capacity` the limit `throttling` grants now,
+        and returns the X-RateLimit-* headers (counting "allowed" in `counts`); when the request
+        would be refused, or anything is unusual, it returns None having changed nothing."""
+        if not native.native_enabled() or _Bucket is not native.Bucket:
+            return None
+        clock = None if self._clock is time.time else self._clock  # None: read natively
+        capacity = capacity_clock = None
+        if throttling is not None:
+            capacity = throttling.effective_limit_until
+            capacity_clock = None if throttling.clock is time.monotonic else throttling.clock
+        checker = native.AdmitNow(self._buckets, self._extras, limit, window_ms,
+                                  capacity=capacity, counts=counts, clock=clock,
+                                  capacity_clock=capacity_clock)
+        admit: native.Admit = checker.admit
+        return admit
 
     async def take(self, requests: Sequence[TakeRequest]) -> list[TakeResult]:
         return [self.take_now(*request) for request in requests]
@@ -150,7 +184,7 @@ class MemoryBucketStore:
         return None
 
 
-def _drop_expired(table: dict[str, _Bucket] | dict[str, _Extra], now: float) -> None:
+def _drop_expired(table: dict[str, PyBucket] | dict[str, _Extra], now: float) -> None:
     """Drop expired entries from the front of `table` (write order) up to the first live one."""
     while table:
         oldest = next(iter(table))

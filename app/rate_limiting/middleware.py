@@ -17,6 +17,7 @@ import math
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
+from app.rate_limiting.native import Admit
 from app.rate_limiting.protocol import RateLimitDecision, RateLimiter
 from app.rate_limiting.throttling import InFlightRequests
 
@@ -106,6 +107,10 @@ class RateLimitMiddleware:
             getattr(limiter, "check_now", None)
             if getattr(limiter, "answers_in_process", False)
             else None
+        )
+        # Its native admit path (TokenBucketRateLimiter.admit_now), when it has one.
+        self.admit_now: Admit | None = (
+            getattr(limiter, "admit_now", None) if self.check_now is not None else None
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -169,3 +169,12 @@ class DynamicThrottling:
         """The limit to enforce now for a configured `limit`."""
         factor = self.factor()
         return limit if factor >= 1.0 else max(1, math.floor(limit * factor))
+
+    def effective_limit_until(self, limit: int) -> tuple[int, float]:
+        """`effective_limit(limit)` and, on `clock`, the time until which it stays the answer
+        (the next sample): a caller may keep it until then rather than ask per request."""
+        return self.effective_limit(limit), self._next_sample
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock

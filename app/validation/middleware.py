@@ -166,35 +166,28 @@ class ValidationMiddleware:
             self.hooks.append(on_suspicious)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.exempt(scope):
+        if scope["type"] != "http" or not self.has_work(scope):
             await self.app(scope, receive, send)
             return
-        app_receive = receive if self.nothing_to_check(scope) else await self.admit(
-            scope, receive, send
-        )
+        app_receive = await self.admit(scope, receive, send)
         if app_receive is not None:
             await self.app(scope, app_receive, send)
 
     def has_work(self, scope: Scope) -> bool:
-        """Whether `admit` has anything to do for this request (neither exempt nor
-        `nothing_to_check`)."""
-        return not self.exempt(scope) and not self.nothing_to_check(scope)
-
-    def exempt(self, scope: Scope) -> bool:
-        """Probes and scrapes (`exempt_paths` prefixes) skip validation, size limit included."""
-        return bool(self.exempt_paths) and scope["path"].startswith(self.exempt_paths)
-
-    def nothing_to_check(self, scope: Scope) -> bool:
-        """True for what most requests are: an HTTP/1.x GET or HEAD with no body, no
-        Content-Length and no query string. Nothing to read, limit or screen, so `admit` need
-        not run (it would let the request through unchanged)."""
-        if scope.get("query_string") or scope.get("method") not in BODYLESS_METHODS:
+        """Whether `admit` has anything to do for this request. Not for probes and scrapes
+        (`exempt_paths` prefixes skip validation, size limit included), nor for what most
+        requests are: an HTTP/1.x GET or HEAD with no body, no Content-Length and no query
+        string (nothing to read, limit or screen; `admit` would pass it through unchanged).
+        One function, not one per rule: it runs for every request."""
+        if self.exempt_paths and scope["path"].startswith(self.exempt_paths):
             return False
+        if scope.get("query_string") or scope.get("method") not in BODYLESS_METHODS:
+            return True
         for name, _ in scope.get("headers", ()):
             size = len(name)
             if (size == 14 or size == 17) and name.lower() in _FRAMING_HEADERS:
-                return False
-        return scope.get("http_version") in FRAMED_VERSIONS
+                return True
+        return scope.get("http_version") not in FRAMED_VERSIONS
 
     async def admit(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
         """Apply the size limit and screening to one request. Returns the `receive` to hand the
