@@ -147,20 +147,26 @@ static PyObject *decimal(long long number) {
     return PyBytes_FromStringAndSize(text, size);
 }
 
+/* Seconds on `clock` (a Python callable), or on the system clock `system` when it is None
+ * (CLOCK_REALTIME is what time.time() reads, CLOCK_MONOTONIC time.monotonic()); 0 on error. */
+static int read_clock(PyObject *clock, clockid_t system, double *seconds) {
+    if (clock == Py_None) {
+        struct timespec ts;
+        clock_gettime(system, &ts);
+        *seconds = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+        return 1;
+    }
+    PyObject *value = PyObject_CallNoArgs(clock);
+    if (value == NULL) return 0;
+    *seconds = PyFloat_AsDouble(value);
+    Py_DECREF(value);
+    return !(*seconds == -1.0 && PyErr_Occurred());
+}
+
 /* Epoch milliseconds, whole, as memory.py's take_now computes them; -1 on a clock error. */
 static double now_ms(AdmitNow *self) {
     double seconds;
-    if (self->clock == Py_None) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        seconds = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-    } else {
-        PyObject *value = PyObject_CallNoArgs(self->clock);
-        if (value == NULL) return -1.0;
-        seconds = PyFloat_AsDouble(value);
-        Py_DECREF(value);
-        if (seconds == -1.0 && PyErr_Occurred()) return -1.0;
-    }
+    if (!read_clock(self->clock, CLOCK_REALTIME, &seconds)) return -1.0;
     return floor(seconds * 1000.0);
 }
 
@@ -184,17 +190,7 @@ static int drop_expired(PyObject *table, double now) {
  * re-samples its load at most once per interval and answers the same in between); -1 on error. */
 static long long throttled_capacity(AdmitNow *self) {
     double now;
-    if (self->capacity_clock == Py_None) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);  /* what time.monotonic() reads */
-        now = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-    } else {
-        PyObject *value = PyObject_CallNoArgs(self->capacity_clock);
-        if (value == NULL) return -1;
-        now = PyFloat_AsDouble(value);
-        Py_DECREF(value);
-        if (now == -1.0 && PyErr_Occurred()) return -1;
-    }
+    if (!read_clock(self->capacity_clock, CLOCK_MONOTONIC, &now)) return -1;
     if (now < self->capacity_until) return self->capacity_now;
     PyObject *limit = PyLong_FromLongLong(self->limit);
     if (limit == NULL) return -1;
