@@ -19,10 +19,13 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.http_headers import first_header
+
 REQUEST_ID_HEADER: Final = "X-Request-ID"
 MAX_REQUEST_ID_LENGTH: Final = 128
 _HEADER_KEY: Final = REQUEST_ID_HEADER.lower().encode("latin-1")
 _KEY_LENGTH: Final = len(_HEADER_KEY)
+_HEADER_NAMES: Final = (_HEADER_KEY,)
 _WELL_FORMED: Final = re.compile(rb"[A-Za-z0-9._:\-]{1,%d}" % MAX_REQUEST_ID_LENGTH)
 
 request_id_var: ContextVar[str | None] = ContextVar("floodgate_request_id", default=None)
@@ -98,12 +101,10 @@ class CorrelationIdMiddleware:
 def request_id_of(scope: Scope) -> tuple[str, tuple[bytes, bytes]]:
     """The id of a request and the response header that carries it: the caller's X-Request-ID
     when well-formed (echoed as it came), else a new id."""
-    for name, value in scope["headers"]:  # `_incoming_id` and `new_request_id`, inline: per request
-        if name == _HEADER_KEY:
-            if _WELL_FORMED.fullmatch(value) is not None:
-                return value.decode("ascii"), (_HEADER_KEY, value)  # well-formed, so ASCII
-            break
-    try:
+    value = first_header(scope["headers"], _HEADER_NAMES)
+    if value is not None and _WELL_FORMED.fullmatch(value) is not None:
+        return value.decode("ascii"), (_HEADER_KEY, value)  # well-formed, so ASCII
+    try:  # `new_request_id`, inline: per request
         return _fresh_ids.pop()
     except IndexError:
         return _new_batch()
@@ -119,19 +120,9 @@ def with_request_id(
 
     Copied, not edited in place: the list may belong to a Response object that is sent again."""
     out = list(headers)
-    for name, _ in out:
-        if len(name) == _KEY_LENGTH and name.lower() == _HEADER_KEY:  # rare: the app set one
-            out = [h for h in out if len(h[0]) != _KEY_LENGTH or h[0].lower() != _HEADER_KEY]
-            break
+    if first_header(out, _HEADER_NAMES) is not None:  # rare: the app set one
+        out = [h for h in out if len(h[0]) != _KEY_LENGTH or h[0].lower() != _HEADER_KEY]
     if before:
         out += before
     out.append(header)
     return out
-
-
-def _incoming_id(scope: Scope) -> bytes | None:
-    """The caller's X-Request-ID when present and well-formed."""
-    for key, value in scope["headers"]:
-        if key == _HEADER_KEY:
-            return value if is_well_formed(value) else None
-    return None

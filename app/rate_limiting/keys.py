@@ -27,6 +27,8 @@ import ipaddress
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from app.http_headers import first_header
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -95,6 +97,7 @@ class ClientIdentity:
             raise ValueError(f"ipv6_prefix_length must be in 1..128, got {ipv6_prefix_length}")
         self.trusted = parse_trusted_proxies(trusted_proxies)
         self.api_key_header = api_key_header.lower().encode("latin-1") if api_key_header else None
+        self._api_key_names = (self.api_key_header,) if self.api_key_header else ()
         self.api_key_verifier = api_key_verifier
         self.ipv6_prefix_length = ipv6_prefix_length
         # Per instance (the answer depends on trusted proxies and the IPv6 prefix length).
@@ -103,15 +106,12 @@ class ClientIdentity:
 
     def __call__(self, scope: Mapping[str, Any]) -> str:
         headers: Sequence[tuple[bytes, bytes]] = scope.get("headers") or ()
-        wanted = self.api_key_header
-        if wanted is not None:
-            size = len(wanted)
-            for name, value in headers:  # lengths first: most headers are not the API key
-                if len(name) == size and name.lower() == wanted:
-                    raw = value.strip()
-                    if raw and (self.api_key_verifier is None or self.api_key_verifier(raw)):
-                        return hash_api_key(raw)
-                    break  # blank or unverified: key by address
+        if self._api_key_names:
+            value = first_header(headers, self._api_key_names)
+            if value is not None:  # the first such header counts; blank or unverified: by address
+                raw = value.strip()
+                if raw and (self.api_key_verifier is None or self.api_key_verifier(raw)):
+                    return hash_api_key(raw)
         client = scope.get("client")
         if client:
             text = str(client[0])  # a str from any conforming server: returned as it is

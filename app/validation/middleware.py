@@ -32,6 +32,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter
 
 from app.config import Settings, ValidationMode
+from app.http_headers import first_header
 from app.validation.body_limit import (
     BODYLESS_METHODS,
     FRAMED_VERSIONS,
@@ -63,7 +64,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 logger = logging.getLogger("floodgate.validation")
-_FRAMING_HEADERS = frozenset({b"content-length", b"transfer-encoding"})  # 14 and 17 bytes
+_FRAMING_HEADERS = (b"content-length", b"transfer-encoding")
 NO_SCREENING = NoScreening()
 
 
@@ -181,12 +182,10 @@ class ValidationMiddleware:
         One function, not one per rule: it runs for every request."""
         if self.exempt_paths and scope["path"].startswith(self.exempt_paths):
             return False
-        if scope.get("query_string") or scope.get("method") not in BODYLESS_METHODS:
+        if scope.get("query_string") or scope["method"] not in BODYLESS_METHODS:
             return True
-        for name, _ in scope.get("headers", ()):
-            size = len(name)
-            if (size == 14 or size == 17) and name.lower() in _FRAMING_HEADERS:
-                return True
+        if first_header(scope["headers"], _FRAMING_HEADERS) is not None:
+            return True
         return scope.get("http_version") not in FRAMED_VERSIONS
 
     async def admit(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
