@@ -20,7 +20,7 @@ stack them separately.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,7 +28,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.config import Settings
 from app.monitoring.correlation import request_id_of, request_id_var, with_request_id
 from app.monitoring.metrics import MetricsCollector
-from app.monitoring.middleware import record_request
 from app.rate_limiting.middleware import KeyFunc, RateLimitMiddleware, rate_limit_headers
 from app.rate_limiting.protocol import RateLimiter
 from app.rate_limiting.throttling import InFlightRequests
@@ -60,6 +59,7 @@ class RuntimeMiddleware:
             raise ValueError("a rate limiter needs a key_func")
         self.app = app
         self.metrics = collector if settings.prometheus_metrics_enabled else None
+        self.http = self.metrics.http if self.metrics is not None else None
         self.routes = routes
         self.rate_limit = (
             RateLimitMiddleware(app, limiter, key_func=key_func, in_flight=in_flight,
@@ -85,16 +85,16 @@ class RuntimeMiddleware:
         added: list[tuple[bytes, bytes]] = []  # the rate-limit headers, once admitted
         status = 500
 
-        async def send_with_headers(message: Message) -> None:
+        def send_with_headers(message: Message) -> Awaitable[None]:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 # The app's headers, the rate limit's, the request id: as the four stacked.
                 message["headers"] = with_request_id(message.get("headers", ()), id_header, added)
-            await send(message)
+            return send(message)
 
         metrics = self.metrics
-        http = metrics.http if metrics is not None else None
+        http = self.http
         outer_root_path: str = scope.get("root_path", "")
         started = time.perf_counter()
         if http is not None:
@@ -125,13 +125,13 @@ class RuntimeMiddleware:
                             await rate_limit.refuse(send_with_headers, decision)
                             return
                         headers = rate_limit_headers(decision)
-                    added += headers
+                    added = headers  # a new list per request: the send wrapper reads it
                 else:
                     decision = await rate_limit.decide(scope)
                     if not decision.allowed:
                         await rate_limit.refuse(send_with_headers, decision)
                         return
-                    added += rate_limit_headers(decision)
+                    added = rate_limit_headers(decision)
             app_receive: Receive | None = receive
             validation = self.validation
             if validation.has_work(scope):
@@ -148,5 +148,5 @@ class RuntimeMiddleware:
                 in_flight.current -= 1
             if http is not None:
                 http.in_progress -= 1
-                record_request(http, self.routes, scope, outer_root_path, status, started)
+                http.observe_request(scope, status, started, outer_root_path, self.routes)
             request_id_var.reset(token)

@@ -11,7 +11,8 @@ Counter + Histogram + Gauge with the names and labels in `names.py`.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from time import perf_counter
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -21,8 +22,11 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
+from starlette.routing import BaseRoute, Mount
+from starlette.types import Scope
 
 from app.monitoring import names
+from app.monitoring.route_labels import request_route
 
 
 class HttpRequestMetrics(Collector):
@@ -45,11 +49,45 @@ class HttpRequestMetrics(Collector):
         ] + ["+Inf"]
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one request of `method` on the route labelled `route`, `seconds` long."""
+        self._count(self._series.get((method, route)) or self._series_for(method, route),
+                    status, seconds)
+
+    def observe_request(
+        self, scope: Scope, status: int, started: float, outer_root_path: str = "",
+        routes: Sequence[BaseRoute] = (),
+    ) -> None:
+        """`observe` a finished ASGI request: labelled by its route template (see
+        route_labels.py; `routes` label requests refused before routing), timed from `started`
+        (a `time.perf_counter()` value) to now.
+
+        One call per request with the usual case inline (a route of the app itself, a method
+        seen before): this runs for every request, and each Python call it avoids is ~0.1 us."""
+        route = scope.get("route")
+        template = getattr(route, "path", None)
+        if (type(template) is not str or type(route) is Mount
+                or scope.get("root_path", "") != outer_root_path):
+            template = request_route(scope, outer_root_path, status, routes)  # rare
+        method = scope["method"]
+        series = self._series.get((method, template)) or self._series_for(method, template)
+        seconds = perf_counter() - started
+        statuses = series.statuses  # `_count`, inline
+        statuses[status] = statuses.get(status, 0) + 1
+        series.buckets[bisect_left(self.buckets, seconds)] += 1
+        series.total_seconds += seconds
+
+    def _series_for(self, method: str, route: str) -> _Series:
+        """The series of (method, route), made on first use; methods outside KNOWN_METHODS share
+        one series per route (labelled OTHER) and are never keys themselves, so junk methods
+        cannot grow the dict."""
         if method not in names.KNOWN_METHODS:
             method = names.OTHER_METHOD
         series = self._series.get((method, route))
         if series is None:
             series = self._series[(method, route)] = _Series(len(self.buckets))
+        return series
+
+    def _count(self, series: _Series, status: int, seconds: float) -> None:
         statuses = series.statuses
         statuses[status] = statuses.get(status, 0) + 1
         series.buckets[bisect_left(self.buckets, seconds)] += 1

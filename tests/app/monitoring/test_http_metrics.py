@@ -82,3 +82,49 @@ def test_a_clashing_collector_is_refused(metrics):
 def test_buckets_must_ascend():
     with pytest.raises(ValueError, match="ascending"):
         HttpRequestMetrics("a", "1", buckets=(1.0, 0.5))
+
+
+def _exposition(http: HttpRequestMetrics) -> bytes:
+    registry = CollectorRegistry()
+    registry.register(http)
+    return generate_latest(registry)
+
+
+def test_observe_request_counts_as_observe_with_the_request_route(tmp_path) -> None:
+    """The inline usual case of `observe_request` and its slow path for mounts, refusals,
+    outer root paths and odd methods agree with `observe(method, request_route(...))`."""
+    from fastapi import FastAPI
+    from starlette.routing import Mount
+    from starlette.staticfiles import StaticFiles
+
+    from app.monitoring.route_labels import request_route
+    from tests.support.asgi import http_scope
+
+    app = FastAPI()
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int) -> dict[str, int]:
+        return {"item": item_id}
+
+    routes = app.router.routes
+    routes.append(Mount("/static", app=StaticFiles(directory=tmp_path)))
+    item_route, mount = routes[-2], routes[-1]
+    cases = [  # (scope, status, outer root path)
+        ({**http_scope("/items/1"), "route": item_route}, 200, ""),
+        ({**http_scope("/items/1", method="BREW"), "route": item_route}, 405, ""),
+        ({**http_scope("/static/x"), "route": mount, "root_path": "/static"}, 200, ""),
+        ({**http_scope("/items/2"), "route": item_route, "root_path": "/api"}, 200, "/api"),
+        (http_scope("/items/3"), 429, ""),  # refused before routing
+        (http_scope("/nowhere"), 404, ""),
+    ]
+    by_request = HttpRequestMetrics("fraud", "v2", buckets=(1.0,))
+    by_hand = HttpRequestMetrics("fraud", "v2", buckets=(1.0,))
+    for scope, status, outer in cases:
+        by_request.observe_request(scope, status, -100.0, outer, routes)  # > 1 s ago
+        by_hand.observe(scope["method"], request_route(scope, outer, status, routes), status, 100.0)
+    ours, theirs = _exposition(by_request).decode(), _exposition(by_hand).decode()
+    strip_sums = [line for line in ours.splitlines() if "_sum" not in line]
+    assert strip_sums == [line for line in theirs.splitlines() if "_sum" not in line]
+    assert 'method="OTHER",route="/items/{item_id}",status="405"' in ours
+    assert 'route="/static/{path:path}",status="200"' in ours
+    assert 'route="/items/{item_id}",status="429"' in ours

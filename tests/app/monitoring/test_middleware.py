@@ -128,12 +128,11 @@ async def test_exception_is_reraised_unchanged(collector):
     assert requests(collector, "GET", "<unmatched>", "500") == 1
 
 
-def test_record_request_labels_a_request_refused_before_routing_by_its_route() -> None:
+def test_observe_request_labels_a_request_refused_before_routing_by_its_route() -> None:
     import time
 
     from prometheus_client import generate_latest
 
-    from app.monitoring.middleware import record_request
     from tests.support.asgi import http_scope
 
     app = FastAPI()
@@ -144,8 +143,8 @@ def test_record_request_labels_a_request_refused_before_routing_by_its_route() -
 
     metrics = MetricsCollector("fraud", "v3")
     started = time.perf_counter() - 0.25
-    record_request(metrics.http, app.router.routes, http_scope("/items/9"), "", 429, started)
-    record_request(metrics.http, app.router.routes, http_scope("/nowhere"), "", 404, started)
+    metrics.http.observe_request(http_scope("/items/9"), 429, started, "", app.router.routes)
+    metrics.http.observe_request(http_scope("/nowhere"), 404, started, "", app.router.routes)
     text = generate_latest(metrics.registry).decode()
     assert 'method="GET",route="/items/{item_id}",status="429"' in text
     assert 'route="<unmatched>",status="404"' in text
