@@ -4,7 +4,8 @@ The runtime searches each request's headers three times (the X-Request-ID, the A
 a body is announced). ASGI servers should lowercase header names but need not, so each search
 compares names ignoring ASCII case. Written in Python, a search costs ~15 bytecodes per header;
 `_native_headers.c` does the same walk in C when it was built (`pip install -e .` builds it;
-FLOODGATE_NATIVE=0 switches it off), and `_first_header` below is its reference twin.
+FLOODGATE_NATIVE=0 switches it off), and `_first_header` below is its reference twin. The same
+module makes request ids (see app/monitoring/correlation.py); `native` is it, or None.
 """
 
 from __future__ import annotations
@@ -23,17 +24,17 @@ def _first_header(headers: Iterable[tuple[bytes, bytes]], names: tuple[bytes, ..
     return None
 
 
-def _native() -> Callable[[Iterable[tuple[bytes, bytes]], tuple[bytes, ...]], bytes | None] | None:
+def _load_native() -> ModuleType | None:
+    """`_native_headers` when built and not switched off with FLOODGATE_NATIVE=0."""
     if os.environ.get("FLOODGATE_NATIVE", "1") == "0":
         return None
-    module: ModuleType
     try:
-        module = importlib.import_module("app._native_headers")
-    except ImportError:  # not built (no compiler at install time): the Python twin
+        return importlib.import_module("app._native_headers")
+    except ImportError:  # not built (no compiler at install time): the Python twins
         return None
-    found: Callable[[Iterable[tuple[bytes, bytes]], tuple[bytes, ...]], bytes | None]
-    found = module.first_header
-    return found
 
 
-first_header = _native() or _first_header
+native: ModuleType | None = _load_native()
+first_header: Callable[[Iterable[tuple[bytes, bytes]], tuple[bytes, ...]], bytes | None] = (
+    native.first_header if native is not None else _first_header
+)

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from random import getrandbits
 from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http_headers import first_header
+from app.http_headers import first_header, native
 
 REQUEST_ID_HEADER: Final = "X-Request-ID"
 MAX_REQUEST_ID_LENGTH: Final = 128
@@ -43,16 +43,23 @@ def is_well_formed(value: bytes) -> bool:
 ID_BATCH_SIZE: Final = 256
 _fresh_ids: list[tuple[str, tuple[bytes, bytes]]] = []  # made ahead: (id, its response header)
 
+RequestId = tuple[str, tuple[bytes, bytes]]  # (the id, the response header that carries it)
+
 
 def new_request_id() -> str:
     """32 hex characters (128 random bits), the shape of a UUID4 without dashes."""
+    return fresh_request_id()[0]
+
+
+def _fresh_request_id() -> RequestId:
+    """A new id with its header (the Python twin of the native `fresh_request_id`)."""
     try:
-        return _fresh_ids.pop()[0]
+        return _fresh_ids.pop()
     except IndexError:
-        return _new_batch()[0]
+        return _new_batch()
 
 
-def _new_batch() -> tuple[str, tuple[bytes, bytes]]:
+def _new_batch() -> RequestId:
     """Make `ID_BATCH_SIZE` ids with their headers; return one, keep the rest in `_fresh_ids`.
 
     `random.getrandbits` rather than `os.urandom`: an id must be unique, not unguessable. One
@@ -71,6 +78,37 @@ def _new_batch() -> tuple[str, tuple[bytes, bytes]]:
 
 
 os.register_at_fork(after_in_child=_fresh_ids.clear)
+
+
+def _request_id_of(scope: Scope) -> RequestId:
+    """The id of a request and the response header that carries it: the caller's X-Request-ID
+    when well-formed (echoed as it came), else a new id. (The Python twin of the native
+    `request_id_of`.)"""
+    value = first_header(scope["headers"], _HEADER_NAMES)
+    if isinstance(value, bytes) and _WELL_FORMED.fullmatch(value) is not None:
+        return value.decode("ascii"), (_HEADER_KEY, value)  # well-formed, so ASCII
+    try:  # `_fresh_request_id`, inline: per request
+        return _fresh_ids.pop()
+    except IndexError:
+        return _new_batch()
+
+
+def _reseed_native() -> None:
+    if native is not None:
+        native.reseed(os.urandom(32))
+
+
+# Native when built (app/_native_headers.c: one C call a request instead of a header search,
+# a regex and an id cut from a batch, ~5,000 instructions); its generator is seeded here and
+# again in every forked worker, so workers never repeat each other's ids.
+_reseed_native()
+os.register_at_fork(after_in_child=_reseed_native)
+fresh_request_id: Callable[[], RequestId] = (
+    native.fresh_request_id if native is not None else _fresh_request_id
+)
+request_id_of: Callable[[Scope], RequestId] = (
+    native.request_id_of if native is not None else _request_id_of
+)
 
 
 class CorrelationIdMiddleware:
@@ -96,18 +134,6 @@ class CorrelationIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
-
-
-def request_id_of(scope: Scope) -> tuple[str, tuple[bytes, bytes]]:
-    """The id of a request and the response header that carries it: the caller's X-Request-ID
-    when well-formed (echoed as it came), else a new id."""
-    value = first_header(scope["headers"], _HEADER_NAMES)
-    if value is not None and _WELL_FORMED.fullmatch(value) is not None:
-        return value.decode("ascii"), (_HEADER_KEY, value)  # well-formed, so ASCII
-    try:  # `new_request_id`, inline: per request
-        return _fresh_ids.pop()
-    except IndexError:
-        return _new_batch()
 
 
 def with_request_id(

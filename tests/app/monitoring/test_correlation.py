@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.monitoring.correlation import (
     MAX_REQUEST_ID_LENGTH,
@@ -137,12 +140,20 @@ def test_new_ids_are_unique_across_batches() -> None:
     assert all(GENERATED.fullmatch(i) for i in ids)
 
 
-def test_a_forked_worker_never_hands_out_the_parents_ids() -> None:
+def _python_twin_id() -> str:
+    from app.monitoring.correlation import _fresh_request_id
+
+    return _fresh_request_id()[0]
+
+
+@pytest.mark.parametrize("new_request_id", [None, _python_twin_id], ids=["native", "python"])
+def test_a_forked_worker_never_hands_out_the_parents_ids(new_request_id: Any) -> None:
     import os
 
-    from app.monitoring.correlation import new_request_id
+    from app.monitoring import correlation
 
-    new_request_id()  # the parent now holds a batch made ahead
+    new_request_id = new_request_id or correlation.new_request_id
+    new_request_id()  # the parent now holds a batch made ahead (Python) or a random state
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: report the ids it makes, then leave without cleanup
@@ -169,3 +180,51 @@ def test_threads_making_ids_at_once_never_share_one() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         ids = [i for chunk in pool.map(make, range(8)) for i in chunk]
     assert len(set(ids)) == len(ids) == 8_000
+
+
+def test_the_native_request_ids_are_in_use() -> None:
+    from app import http_headers
+    from app.monitoring import correlation
+
+    assert http_headers.native is not None, "app/_native_headers.c was not compiled"
+    assert correlation.request_id_of is http_headers.native.request_id_of
+    assert correlation.fresh_request_id is http_headers.native.fresh_request_id
+
+
+def test_the_native_generator_refuses_a_short_seed() -> None:
+    from app import http_headers
+
+    assert http_headers.native is not None
+    with pytest.raises(ValueError, match="32 bytes"):
+        http_headers.native.reseed(b"short")
+
+
+id_values = st.one_of(
+    st.binary(max_size=140),
+    st.text(alphabet="abcXYZ019._:-", min_size=0, max_size=140).map(str.encode),
+    st.just(b"x" * MAX_REQUEST_ID_LENGTH),
+    st.just(b"x" * (MAX_REQUEST_ID_LENGTH + 1)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(id_values, max_size=3),
+    name=st.sampled_from([b"x-request-id", b"X-Request-ID", b"x-request-ie"]),
+)
+def test_native_and_python_request_ids_agree(values: list[bytes], name: bytes) -> None:
+    """The same id is echoed, or both make a fresh one (32 hex characters, in its header)."""
+    from app import http_headers
+    from app.monitoring.correlation import _request_id_of
+
+    assert http_headers.native is not None
+    scope = {"headers": [(b"host", b"a"), *((name, value) for value in values)]}
+    ours, theirs = http_headers.native.request_id_of(scope), _request_id_of(scope)
+    echoed = bool(values) and name.lower() == b"x-request-id" and is_well_formed(values[0])
+    if echoed:
+        assert ours == theirs == (values[0].decode(), (b"x-request-id", values[0]))
+    else:
+        for request_id, header in (ours, theirs):
+            assert GENERATED.fullmatch(request_id)
+            assert header == (b"x-request-id", request_id.encode())
+        assert ours[0] != theirs[0]
