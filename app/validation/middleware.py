@@ -65,6 +65,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 logger = logging.getLogger("floodgate.validation")
 _FRAMING_HEADERS = (b"content-length", b"transfer-encoding")
+_CONTENT_TYPE = (b"content-type",)
 NO_SCREENING = NoScreening()
 
 
@@ -105,16 +106,16 @@ def suspicious_input_counter(registry: CollectorRegistry) -> SuspiciousHook:
 
 def _content_type(headers: list[tuple[bytes, bytes]]) -> tuple[bytes, str]:
     """(media type, charset) of the body; charset defaults to UTF-8."""
-    for name, value in headers:
-        if name.lower() == b"content-type":
-            media_type, _, params = value.partition(b";")
-            charset = "utf-8"
-            for param in params.split(b";"):
-                key, _, val = param.partition(b"=")
-                if key.strip().lower() == b"charset":
-                    charset = val.strip(b" \"'").decode("latin-1") or charset
-            return media_type.strip().lower(), charset
-    return b"", "utf-8"
+    value = first_header(headers, _CONTENT_TYPE)
+    if value is None:
+        return b"", "utf-8"
+    media_type, _, params = value.partition(b";")
+    charset = "utf-8"
+    for param in params.split(b";"):
+        key, _, val = param.partition(b"=")
+        if key.strip().lower() == b"charset":
+            charset = val.strip(b" \"'").decode("latin-1") or charset
+    return media_type.strip().lower(), charset
 
 
 def _is_json(content_type: bytes) -> bool:
