@@ -86,6 +86,7 @@ class RuntimeMiddleware:
         status = 500
 
         def send_with_headers(message: Message) -> Awaitable[None]:
+            """Not a coroutine: it returns the server's own awaitable (one frame less a message)."""
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

@@ -15,7 +15,7 @@
  *
  * It is the same arithmetic as MemoryBucketStore.take_now + TokenBucketRateLimiter._decided +
  * rate_limit_headers, operation for operation in IEEE doubles (built with -ffp-contract=off so
- * no fused multiply-add changes a rounding); tests/app/rate_limiting/test_native_bucket.py holds
+ * no fused multiply-add changes a rounding); tests/app/rate_limiting/test_native.py holds
  * both to the same answers on scripted clocks.
  */
 #define PY_SSIZE_T_CLEAN
