@@ -2,10 +2,12 @@
 
 Why plain httpx rather than `prefect.deployments.run_deployment`: the same server calls
 (`GET /deployments/name/{flow}/{deployment}`, `POST /deployments/{id}/create_flow_run` with an
-`idempotency_key`), but with one deadline per call and no hidden retries — Prefect's client
-retries a server that went away with exponential backoff for tens of seconds, while an HTTP
-caller (a CI job, a person) should get a 503 with the reason at once and retry on its own. It
-also keeps Prefect's process-global settings out of the API: the URL comes from `Settings`.
+`idempotency_key`), but with one deadline per call and no hidden retries of a server that went
+away — Prefect's client retries those with exponential backoff for tens of seconds, while an
+HTTP caller (a CI job, a person) should get a 503 with the reason at once and retry on its own.
+The one answer asked again is Prefect's own "busy, nothing was done, try again" (BUSY_ANSWER),
+for under a second. It also keeps Prefect's process-global settings out of the API: the URL
+comes from `Settings`.
 
 Failure policy — fail-safe: when Prefect cannot be reached, or answers 5xx, nothing is started
 and the caller gets 503 (`PrefectUnavailable`). A rollout is only ever started by Prefect
@@ -17,6 +19,7 @@ names one (same flow run id), which `create_run` reports as `created`.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +30,13 @@ import httpx
 from app.control.errors import ControlError, field_error
 
 T = TypeVar("T")
+# Prefect's server answers 503 with exactly this body for errors it knows a client may retry:
+# its database was busy or locked (SQLite under concurrent writes) and the request was rolled
+# back (prefect/server/api/server.py, `is_client_retryable_exception`). Such a call is asked
+# again after these pauses (0.8 s in all); any other 5xx, and a 503 from anything else (a proxy,
+# a server going away), is not retried.
+BUSY_ANSWER = {"exception_message": "Service Unavailable"}
+BUSY_PAUSES = (0.05, 0.2, 0.55)
 ACTIVE_STATE_TYPES = ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING")
 ACTIVE_RUNS_LIMIT = 200
 _SCHEMA_REFUSAL = re.compile(
@@ -110,12 +120,16 @@ class PrefectDeployments:
         self.api_url = api_url.rstrip("/")
 
     async def _call(self, method: str, path: str, json: Any = None) -> httpx.Response:
-        try:
-            response = await self._client.request(method, f"{self.api_url}{path}", json=json)
-        except httpx.TransportError as error:
-            raise PrefectUnavailable(
-                f"{type(error).__name__} reaching {self.api_url}: {error or 'no detail'}"
-            ) from error
+        for pause in (*BUSY_PAUSES, None):
+            try:
+                response = await self._client.request(method, f"{self.api_url}{path}", json=json)
+            except httpx.TransportError as error:
+                raise PrefectUnavailable(
+                    f"{type(error).__name__} reaching {self.api_url}: {error or 'no detail'}"
+                ) from error
+            if pause is None or not _busy(response):
+                break
+            await asyncio.sleep(pause)  # Prefect rolled the request back: ask again
         if response.status_code >= 500 or response.status_code in (401, 403):
             raise PrefectUnavailable(
                 f"{method} {path} answered {response.status_code}: {response.text[:300]}"
@@ -187,6 +201,16 @@ class PrefectDeployments:
         response = await self._call("POST", "/flow_runs/filter", body)
         _expect(response, 200)
         return _json(response, lambda items: [FlowRunRef.from_api(item) for item in items])
+
+
+def _busy(response: httpx.Response) -> bool:
+    """Prefect's own "try again" answer (see BUSY_PAUSES)."""
+    if response.status_code != 503:
+        return False
+    try:
+        return bool(response.json() == BUSY_ANSWER)
+    except ValueError:
+        return False
 
 
 def _detail(response: httpx.Response) -> str:

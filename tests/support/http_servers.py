@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,19 +20,38 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
+Answer = tuple[int, str]  # (status, JSON body)
+
+
 @contextmanager
-def running_stub_api(routes: Mapping[str, tuple[int, str]]) -> Iterator[str]:
-    """Serve `GET path` → (status, JSON body); other paths 404. Yields the base URL."""
+def running_stub_api(
+    routes: Mapping[str, Answer | Sequence[Answer]], hits: list[str] | None = None
+) -> Iterator[str]:
+    """Serve `GET`/`POST path` → (status, JSON body), or a sequence of them given in turn (the
+    last one repeats); other paths 404. Each request's path is appended to `hits`. Yields the
+    base URL."""
+    served: dict[str, int] = {}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            status, body = routes.get(self.path.split("?")[0], (404, '{"detail":"not found"}'))
-            payload = body.encode()
-            self.send_response(status)
+        def _answer(self) -> None:
+            path = self.path.split("?")[0]
+            if hits is not None:
+                hits.append(path)
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            answers = routes.get(path, (404, '{"detail":"not found"}'))
+            if not isinstance(answers[0], int):
+                turn = served[path] = served.get(path, -1) + 1
+                answers = answers[min(turn, len(answers) - 1)]
+            status, body = answers
+            payload = str(body).encode()
+            self.send_response(int(status))
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+
+        do_GET = do_POST = _answer
 
         def log_message(self, format: str, *args: object) -> None:
             pass

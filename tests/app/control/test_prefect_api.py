@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from app.control.prefect_api import (
+    BUSY_PAUSES,
     DeploymentMissing,
     ParametersRejected,
     PrefectDeployments,
@@ -122,3 +123,55 @@ async def test_an_answer_that_is_not_prefects_api_is_unavailable(body):
             deployments = PrefectDeployments(client, f"{url}/ui")
             with pytest.raises(PrefectUnavailable, match="not Prefect's API"):
                 await deployments.deployment_id("deploy/rollout")
+
+
+BUSY = (503, '{"exception_message": "Service Unavailable"}')
+DEPLOYMENT_PATH = "/api/deployments/name/deploy/rollout"
+
+
+async def test_prefects_busy_answer_is_asked_again_until_it_passes():
+    hits: list[str] = []
+    answers = [BUSY, BUSY, (200, '{"id": "d-1"}')]
+    with running_stub_api({DEPLOYMENT_PATH: answers}, hits) as url:
+        async with httpx.AsyncClient(timeout=2) as client:
+            deployments = PrefectDeployments(client, f"{url}/api")
+            assert await deployments.deployment_id("deploy/rollout") == "d-1"
+    assert hits == [DEPLOYMENT_PATH] * 3
+
+
+async def test_prefect_busy_for_longer_is_unavailable_after_the_last_retry():
+    hits: list[str] = []
+    with running_stub_api({DEPLOYMENT_PATH: BUSY}, hits) as url:
+        async with httpx.AsyncClient(timeout=2) as client:
+            deployments = PrefectDeployments(client, f"{url}/api")
+            with pytest.raises(PrefectUnavailable, match=r"answered 503: .*Service Unavailable"):
+                await deployments.deployment_id("deploy/rollout")
+    assert len(hits) == 1 + len(BUSY_PAUSES)
+
+
+async def test_a_busy_create_run_is_sent_again_with_the_same_idempotency_key():
+    """The retried POST is safe twice over: Prefect rolled the first one back, and the key
+    names one run even if it had not."""
+    hits: list[str] = []
+    run = '{"id": "r-1", "name": "n", "state": {"type": "SCHEDULED", "name": "Scheduled"}}'
+    routes = {
+        DEPLOYMENT_PATH: (200, '{"id": "d-1"}'),
+        "/api/deployments/d-1/create_flow_run": [BUSY, (201, run)],
+    }
+    with running_stub_api(routes, hits) as url:
+        async with httpx.AsyncClient(timeout=2) as client:
+            deployments = PrefectDeployments(client, f"{url}/api")
+            created, new = await deployments.create_run("deploy/rollout", spec("fraud"), "k-1")
+    assert (created.id, new) == ("r-1", True)
+    assert hits.count("/api/deployments/d-1/create_flow_run") == 2
+
+
+@pytest.mark.parametrize("body", ['{"detail": "upstream down"}', "<html>503</html>"])
+async def test_a_503_that_is_not_prefects_busy_answer_is_not_retried(body):
+    hits: list[str] = []
+    with running_stub_api({DEPLOYMENT_PATH: (503, body)}, hits) as url:
+        async with httpx.AsyncClient(timeout=2) as client:
+            deployments = PrefectDeployments(client, f"{url}/api")
+            with pytest.raises(PrefectUnavailable, match="answered 503"):
+                await deployments.deployment_id("deploy/rollout")
+    assert hits == [DEPLOYMENT_PATH]
