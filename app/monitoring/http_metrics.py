@@ -64,7 +64,10 @@ class HttpRequestMetrics(Collector):
         One call per request with the usual case inline (a route of the app itself, a method
         seen before): this runs for every request, and each Python call it avoids is ~0.1 us."""
         route = scope.get("route")
-        template = getattr(route, "path", None)
+        try:  # an attribute read, a fraction of `getattr(route, "path", None)`
+            template = route.path if route is not None else None
+        except AttributeError:  # a route without a path (Host): the slow path names it
+            template = None
         if (type(template) is not str or type(route) is Mount
                 or scope.get("root_path", "") != outer_root_path):
             template = request_route(scope, outer_root_path, status, routes)  # rare
@@ -73,7 +76,8 @@ class HttpRequestMetrics(Collector):
         seconds = perf_counter() - started
         statuses = series.statuses  # `_count`, inline
         statuses[status] = statuses.get(status, 0) + 1
-        series.buckets[bisect_left(self.buckets, seconds)] += 1
+        bounds = self.buckets  # most requests end inside the first bucket: no bisect for them
+        series.buckets[0 if seconds <= bounds[0] else bisect_left(bounds, seconds)] += 1
         series.total_seconds += seconds
 
     def _series_for(self, method: str, route: str) -> _Series:
