@@ -94,7 +94,7 @@ def test_observe_request_counts_as_observe_with_the_request_route(tmp_path) -> N
     """The inline usual case of `observe_request` and its slow path for mounts, refusals,
     outer root paths and odd methods agree with `observe(method, request_route(...))`."""
     from fastapi import FastAPI
-    from starlette.routing import Mount
+    from starlette.routing import Host, Mount
     from starlette.staticfiles import StaticFiles
 
     from app.monitoring.route_labels import request_route
@@ -116,6 +116,7 @@ def test_observe_request_counts_as_observe_with_the_request_route(tmp_path) -> N
         ({**http_scope("/items/2"), "route": item_route, "root_path": "/api"}, 200, "/api"),
         (http_scope("/items/3"), 429, ""),  # refused before routing
         (http_scope("/nowhere"), 404, ""),
+        ({**http_scope("/"), "route": Host("api.example", app=app)}, 200, ""),  # no .path
     ]
     by_request = HttpRequestMetrics("fraud", "v2", buckets=(1.0,))
     by_hand = HttpRequestMetrics("fraud", "v2", buckets=(1.0,))
