@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from blocks.errors import TargetError, UnknownApp
+from blocks.local.processes import is_alive
 from tests.support.local_stack import APP, RunningStack, start_version, wait_ready
 
 
@@ -82,7 +83,14 @@ def test_a_dead_instance_is_reported_not_ready_and_replaced(stack: RunningStack)
     start_version(stack, "v2", 2)
     victim = target.store.records(APP, "v2")[0]
     assert victim.pid is not None
+    assert victim.handle is not None
     os.kill(victim.pid, signal.SIGKILL)
+    # SIGKILL is delivered, not done, when os.kill returns: on a loaded machine the process
+    # can still be exiting, and `ensure` rightly keeps a process that is still there.
+    deadline = time.monotonic() + 10
+    while is_alive(victim.handle):
+        assert time.monotonic() < deadline, "the killed instance never exited"
+        time.sleep(0.01)
     ready = {i.name: i.ready for i in target.instances(APP, "v2")}
     assert ready[victim.name] is False
     assert sum(1 for ok in ready.values() if ok) == 1
